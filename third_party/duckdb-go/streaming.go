@@ -1,6 +1,10 @@
 package duckdb
 
-import "context"
+import (
+	"context"
+
+	"github.com/duckdb/duckdb-go/v2/mapping"
+)
 
 // featurehouse patch: opt-in streaming results.
 //
@@ -21,4 +25,35 @@ func WithStreamingResult(ctx context.Context) context.Context {
 func streamingRequested(ctx context.Context) bool {
 	v, _ := ctx.Value(streamingKey{}).(bool)
 	return v
+}
+
+// ColumnTypeName returns the DuckDB type name of result column n (0-based) of
+// a prepared statement, spelled as rows.ColumnTypeDatabaseTypeName spells it.
+// featurehouse patch: Describe needs result types before execution.
+func (s *Stmt) ColumnTypeName(n int) (string, error) {
+	if err := s.checkState(); err != nil {
+		return "", err
+	}
+	count := mapping.PreparedStatementColumnCount(*s.preparedStmt)
+	if n < 0 || n >= int(count) {
+		return "", getError(errAPI, columnIndexError(n, uint64(count)))
+	}
+	lt := mapping.PreparedStatementColumnLogicalType(*s.preparedStmt, mapping.IdxT(n))
+	defer mapping.DestroyLogicalType(&lt)
+	return logicalTypeString(lt), nil
+}
+
+// ParamTypeName returns the DuckDB type name DuckDB inferred for parameter n
+// (1-based), or "" when it could not infer one.
+// featurehouse patch: ParameterDescription needs parameter types.
+func (s *Stmt) ParamTypeName(n int) (string, error) {
+	lt, err := s.paramLogicalType(n)
+	if err != nil {
+		return "", err
+	}
+	defer mapping.DestroyLogicalType(&lt)
+	if mapping.GetTypeId(lt) == mapping.TypeInvalid {
+		return "", nil
+	}
+	return logicalTypeString(lt), nil
 }

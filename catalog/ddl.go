@@ -1,0 +1,261 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+)
+
+// NewGroup is what CREATE FEATURE GROUP asks for.
+type NewGroup struct {
+	Schema, Name string
+	Features     []*Feature
+	TableChecks  []string
+	Options      map[string]string
+	OptionOrder  []string
+	IfNotExists  bool
+	Owner        string // the creating role, when the owner option is absent
+}
+
+// CreateGroup creates a feature group with its storage. It returns false
+// (and no error) when IF NOT EXISTS found one already.
+func (c *Catalog) CreateGroup(ctx context.Context, ng NewGroup) (bool, error) {
+	if existing := c.Lookup(ng.Schema, ng.Name); existing != nil {
+		if ng.IfNotExists {
+			return false, nil
+		}
+		return false, pgerror.New(pgerror.DuplicateTable, `feature group "%s" already exists`, displayName(ng.Schema, ng.Name))
+	}
+	now := time.Now().UTC()
+	g := &Group{Schema: ng.Schema, Name: ng.Name, PartitionBy: "none", Owner: ng.Owner,
+		TableChecks: ng.TableChecks, CreatedAt: now, UpdatedAt: now}
+	if err := validateFeatures(ng.Name, ng.Features); err != nil {
+		return false, err
+	}
+	for _, f := range ng.Features {
+		f.CreatedAt, f.UpdatedAt = now, now
+		if f.Status == "" {
+			f.Status = Active
+		}
+		g.Features = append(g.Features, f)
+	}
+	err := c.change(ctx, func(conn *duckdb.Conn) error {
+		if err := applyOptions(ctx, conn, g, ng.Options, ng.OptionOrder); err != nil {
+			return err
+		}
+		var id any
+		if _, err := conn.QueryRow(ctx, "SELECT nextval('feature_store.group_id_seq')", nil, &id); err != nil {
+			return err
+		}
+		g.ID = id.(int64)
+		if err := save(ctx, conn, g); err != nil {
+			return err
+		}
+		layout := g.Layout()
+		if err := c.engine.CreateGroupStorage(ctx, conn, &layout); err != nil {
+			if e, ok := pgerror.As(err); ok && e.Code == pgerror.DuplicateTable {
+				return pgerror.New(pgerror.DuplicateTable, `relation "%s" already exists`, displayName(g.Schema, g.Name))
+			}
+			return err
+		}
+		return nil
+	}, func() { c.groups[key(g.Schema, g.Name)] = g })
+	if err != nil {
+		return false, err
+	}
+	c.engine.RegisterGroup(g.Layout())
+	return true, nil
+}
+
+func validateFeatures(group string, fs []*Feature) error {
+	seen := map[string]bool{}
+	keys, times := 0, 0
+	for _, f := range fs {
+		if seen[f.Name] {
+			return pgerror.New(pgerror.DuplicateColumn, `column "%s" specified more than once`, f.Name)
+		}
+		seen[f.Name] = true
+		if f.EntityKey {
+			keys++
+			f.NotNull = true
+		}
+		if f.EventTime {
+			times++
+			switch f.DataType {
+			case "date", "timestamp without time zone", "timestamp with time zone":
+			default:
+				return pgerror.New(pgerror.InvalidTableDefinition, `event time column "%s" must be of type timestamp with time zone, timestamp or date, not %s`, f.Name, f.DataType)
+			}
+		}
+		if f.FeatureType != "" && !slices.Contains(FeatureTypes, f.FeatureType) {
+			return pgerror.New(pgerror.InvalidParameterValue, `invalid feature type "%s" for column "%s"`, f.FeatureType, f.Name).
+				WithHint("Valid feature types are numerical, categorical, binary, text, timestamp and embedding.")
+		}
+	}
+	if keys == 0 {
+		return pgerror.New(pgerror.InvalidTableDefinition, `feature group "%s" needs at least one ENTITY KEY column`, group)
+	}
+	if times != 1 {
+		return pgerror.New(pgerror.InvalidTableDefinition, `feature group "%s" needs exactly one EVENT TIME column, found %d`, group, times)
+	}
+	return nil
+}
+
+// DropGroup drops a feature group, its storage and its files.
+func (c *Catalog) DropGroup(ctx context.Context, schema, name string, ifExists bool) (bool, error) {
+	g := c.Lookup(schema, name)
+	if g == nil {
+		if ifExists {
+			return false, nil
+		}
+		return false, groupMissing(schema, name)
+	}
+	unlock := c.engine.LockGroup(g.ID)
+	defer unlock()
+	var files []string
+	err := c.change(ctx, func(conn *duckdb.Conn) error {
+		if err := deleteRows(ctx, conn, g.ID); err != nil {
+			return err
+		}
+		layout := g.Layout()
+		var err error
+		files, err = c.engine.DropGroupStorage(ctx, conn, &layout)
+		return err
+	}, func() { delete(c.groups, key(schema, name)) })
+	if err != nil {
+		return false, err
+	}
+	c.engine.UnregisterGroup(g.ID)
+	c.engine.RemoveFiles(files)
+	return true, nil
+}
+
+// alter applies fn to a copy of the group and saves it with its storage.
+func (c *Catalog) alter(ctx context.Context, schema, name string, fn func(conn *duckdb.Conn, g *Group) error) error {
+	cur := c.Lookup(schema, name)
+	if cur == nil {
+		return groupMissing(schema, name)
+	}
+	unlock := c.engine.LockGroup(cur.ID)
+	defer unlock()
+	g := cur.Clone()
+	g.UpdatedAt = time.Now().UTC()
+	err := c.change(ctx, func(conn *duckdb.Conn) error {
+		if err := fn(conn, g); err != nil {
+			return err
+		}
+		return save(ctx, conn, g)
+	}, func() { c.groups[key(schema, name)] = g })
+	if err != nil {
+		return err
+	}
+	c.engine.RegisterGroup(g.Layout())
+	return nil
+}
+
+// AddFeature adds a feature; stored rows read NULL for it.
+func (c *Catalog) AddFeature(ctx context.Context, schema, name string, f *Feature, ifNotExists bool) (bool, error) {
+	added := false
+	err := c.alter(ctx, schema, name, func(conn *duckdb.Conn, g *Group) error {
+		if g.Feature(f.Name) != nil {
+			if ifNotExists {
+				return nil
+			}
+			return pgerror.New(pgerror.DuplicateColumn, `column "%s" of feature group "%s" already exists`, f.Name, g.Name)
+		}
+		if f.EntityKey || f.EventTime {
+			return pgerror.New(pgerror.FeatureNotSupported, "cannot add an ENTITY KEY or EVENT TIME column to an existing feature group")
+		}
+		if f.NotNull {
+			return pgerror.New(pgerror.NotNullViolation, `column "%s" of feature group "%s" contains null values`, f.Name, g.Name).
+				WithDetail("Rows stored before ADD FEATURE read NULL for a new feature, so it cannot be NOT NULL.")
+		}
+		f.CreatedAt, f.UpdatedAt = g.UpdatedAt, g.UpdatedAt
+		if f.Status == "" {
+			f.Status = Active
+		}
+		g.Features = append(g.Features, f)
+		layout := g.Layout()
+		col, _ := layout.Column(f.Name)
+		added = true
+		return c.engine.AddColumn(ctx, conn, &layout, col)
+	})
+	return added, err
+}
+
+// SetOptions changes WITH options.
+func (c *Catalog) SetOptions(ctx context.Context, schema, name string, opts map[string]string, order []string) error {
+	return c.alter(ctx, schema, name, func(conn *duckdb.Conn, g *Group) error {
+		return applyOptions(ctx, conn, g, opts, order)
+	})
+}
+
+// SetFeatureStatus changes a feature's status. Retiring hides it from the
+// group's public view; other statuses show it.
+func (c *Catalog) SetFeatureStatus(ctx context.Context, schema, name, feature, status string) error {
+	if !slices.Contains(Statuses, status) {
+		return pgerror.New(pgerror.InvalidParameterValue, `invalid feature status "%s"`, status).
+			WithHint("Valid statuses are draft, active, deprecated and retired.")
+	}
+	return c.alter(ctx, schema, name, func(conn *duckdb.Conn, g *Group) error {
+		f, err := featureOf(g, feature)
+		if err != nil {
+			return err
+		}
+		if (f.EntityKey || f.EventTime) && status == Retired {
+			return pgerror.New(pgerror.FeatureNotSupported, `cannot retire "%s": it is the %s of feature group "%s"`, f.Name, keyRole(f), g.Name)
+		}
+		f.Status, f.UpdatedAt = status, g.UpdatedAt
+		layout := g.Layout()
+		return c.engine.RefreshViews(ctx, conn, &layout)
+	})
+}
+
+func keyRole(f *Feature) string {
+	if f.EntityKey {
+		return "entity key"
+	}
+	return "event time"
+}
+
+// SetFeatureDescription sets (or clears, with nil) a feature's description.
+func (c *Catalog) SetFeatureDescription(ctx context.Context, schema, name, feature string, desc *string) error {
+	return c.alter(ctx, schema, name, func(_ *duckdb.Conn, g *Group) error {
+		f, err := featureOf(g, feature)
+		if err != nil {
+			return err
+		}
+		f.Description = ""
+		if desc != nil {
+			f.Description = *desc
+		}
+		f.UpdatedAt = g.UpdatedAt
+		return nil
+	})
+}
+
+// SetGroupDescription sets (or clears) a group's description.
+func (c *Catalog) SetGroupDescription(ctx context.Context, schema, name string, desc *string) error {
+	return c.alter(ctx, schema, name, func(_ *duckdb.Conn, g *Group) error {
+		g.Description = ""
+		if desc != nil {
+			g.Description = *desc
+		}
+		return nil
+	})
+}
+
+func featureOf(g *Group, name string) (*Feature, error) {
+	f := g.Feature(name)
+	if f == nil {
+		return nil, pgerror.New(pgerror.UndefinedColumn, `feature "%s" of feature group "%s" does not exist`, name, g.Name)
+	}
+	return f, nil
+}
+
+// String renders a group for logs.
+func (g *Group) String() string { return fmt.Sprintf("%s (id %d)", g.QualifiedName(), g.ID) }

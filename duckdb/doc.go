@@ -1,0 +1,14 @@
+// Package duckdb is featurehouse's offline engine: the embedded DuckDB
+// database (system tables, ordinary user tables, each feature group's
+// unflushed rows), the Parquet layout and its manifest (feature_store.files),
+// the write path into feature groups (staging, constraint checks, unflushed
+// table or direct Parquet), the flusher that turns unflushed rows into
+// Parquet, and streaming query results.
+//
+// Files become visible only when their manifest row commits: written to a
+// temporary name, fsynced, renamed, then committed with the view that reads
+// them. Files without a manifest row are garbage, removed at start.
+//
+// It knows feature groups only through GroupLayout, which the catalog fills;
+// it must not import catalog, planner or pgwire.
+package duckdb

@@ -1,0 +1,168 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// manifestDDL is feature_store.files: one row per Parquet file with the
+// version range in which it is live (removed_version NULL = live now).
+const manifestDDL = `CREATE TABLE IF NOT EXISTS feature_store.files (
+	file_id BIGINT NOT NULL,
+	group_id BIGINT NOT NULL,
+	schema_name VARCHAR NOT NULL,
+	group_name VARCHAR NOT NULL,
+	path VARCHAR NOT NULL,
+	partition VARCHAR NOT NULL,
+	row_count BIGINT NOT NULL,
+	size_bytes BIGINT NOT NULL,
+	min_event_time VARCHAR,
+	max_event_time VARCHAR,
+	columns VARCHAR[] NOT NULL,
+	added_version BIGINT NOT NULL,
+	removed_version BIGINT,
+	created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)`
+
+// fileEntry is a manifest row being added.
+type fileEntry struct {
+	path       string // relative to DataDir
+	partition  string
+	rows       int64
+	size       int64
+	minET      string
+	maxET      string
+	columns    []string
+}
+
+// liveFiles returns the group's live files (path, columns) as of the
+// transaction q runs in.
+func liveFiles(ctx context.Context, q *Conn, groupID int64) ([]fileEntry, error) {
+	rows, err := q.Query(ctx, `SELECT path, columns FROM feature_store.files
+		WHERE group_id = ? AND removed_version IS NULL ORDER BY file_id`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	defer rows.Close()
+	var out []fileEntry
+	for {
+		row, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+		var f fileEntry
+		f.path, _ = row[0].(string)
+		if list, ok := row[1].([]any); ok {
+			for _, c := range list {
+				if s, ok := c.(string); ok {
+					f.columns = append(f.columns, s)
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// nextVersion is the group's next manifest version.
+func nextVersion(ctx context.Context, q *Conn, groupID int64) (int64, error) {
+	var v any
+	_, err := q.QueryRow(ctx, `SELECT COALESCE(max(greatest(added_version, COALESCE(removed_version, 0))), 0) + 1
+		FROM feature_store.files WHERE group_id = ?`, []any{groupID}, &v)
+	if err != nil {
+		return 0, fmt.Errorf("manifest version: %w", err)
+	}
+	n, _ := v.(int64)
+	return n, nil
+}
+
+// addFiles records committed files in the manifest at version v.
+func addFiles(ctx context.Context, q *Conn, g *GroupLayout, v int64, files []fileEntry) error {
+	for _, f := range files {
+		cols := make([]string, len(f.columns))
+		for i, c := range f.columns {
+			cols[i] = QuoteString(c)
+		}
+		_, err := q.Exec(ctx, `INSERT INTO feature_store.files
+			(file_id, group_id, schema_name, group_name, path, partition, row_count, size_bytes,
+			 min_event_time, max_event_time, columns, added_version)
+			VALUES (nextval('`+InternalSchema+`.file_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, [`+strings.Join(cols, ",")+`]::VARCHAR[], ?)`,
+			g.ID, g.Schema, g.Name, f.path, f.partition, f.rows, f.size, nullIfEmpty(f.minET), nullIfEmpty(f.maxET), v)
+		if err != nil {
+			return fmt.Errorf("record %s in manifest: %w", f.path, err)
+		}
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// ReplaceViews (re)creates the group's internal all-rows view and its public
+// view from the live files (as q sees them) and the unflushed table. Files
+// written before a feature was added lack its column: it reads as NULL.
+func (e *Engine) replaceViews(ctx context.Context, q *Conn, g *GroupLayout) error {
+	files, err := liveFiles(ctx, q, g.ID)
+	if err != nil {
+		return err
+	}
+	var parts []string
+	// Group files by the set of columns they hold.
+	bySet := map[string][]string{}
+	sets := map[string]map[string]bool{}
+	var keys []string
+	for _, f := range files {
+		cs := append([]string(nil), f.columns...)
+		sort.Strings(cs)
+		k := strings.Join(cs, "\x00")
+		if _, ok := bySet[k]; !ok {
+			keys = append(keys, k)
+			m := map[string]bool{}
+			for _, c := range f.columns {
+				m[c] = true
+			}
+			sets[k] = m
+		}
+		bySet[k] = append(bySet[k], QuoteString(filepath.Join(e.cfg.DataDir, f.path)))
+	}
+	for _, k := range keys {
+		parts = append(parts, "SELECT "+g.projection(sets[k])+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+"])")
+	}
+	parts = append(parts, "SELECT "+g.projection(nil)+" FROM "+g.UnflushedTable())
+	all := "CREATE OR REPLACE VIEW " + g.AllRowsView() + " AS " + strings.Join(parts, " UNION ALL ")
+	if _, err := q.Exec(ctx, all); err != nil {
+		return fmt.Errorf("create view %s: %w", g.AllRowsView(), err)
+	}
+	pub := "CREATE OR REPLACE VIEW " + g.QualifiedName() + " AS SELECT " + strings.Join(g.visibleColumns(), ", ") + " FROM " + g.AllRowsView()
+	if _, err := q.Exec(ctx, pub); err != nil {
+		return fmt.Errorf("create view %s: %w", g.QualifiedName(), err)
+	}
+	return nil
+}
+
+// projection selects every column of the group, casting to its current type,
+// NULL for columns the source lacks (have == nil: the source has them all).
+func (g *GroupLayout) projection(have map[string]bool) string {
+	parts := make([]string, 0, len(g.Columns)+2)
+	for _, c := range g.Columns {
+		if have != nil && !have[c.Name] {
+			parts = append(parts, "CAST(NULL AS "+c.Type+") AS "+QuoteIdent(c.Name))
+			continue
+		}
+		parts = append(parts, "CAST("+QuoteIdent(c.Name)+" AS "+c.Type+") AS "+QuoteIdent(c.Name))
+	}
+	parts = append(parts, SeqColumn, WrittenAtColumn)
+	return strings.Join(parts, ", ")
+}

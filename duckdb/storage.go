@@ -1,0 +1,84 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// The storage of a group is changed inside the catalog's transaction on c, so
+// a catalog change and its tables and views commit together.
+
+// CreateGroupStorage creates the unflushed table and the group's views.
+func (e *Engine) CreateGroupStorage(ctx context.Context, c *Conn, g *GroupLayout) error {
+	if _, err := c.Exec(ctx, "CREATE TABLE "+g.UnflushedTable()+" ("+g.storedColumnsDDL()+")"); err != nil {
+		return fmt.Errorf("create %s: %w", g.UnflushedTable(), err)
+	}
+	return e.replaceViews(ctx, c, g)
+}
+
+// AddColumn adds a column to the group's storage; stored rows read NULL.
+func (e *Engine) AddColumn(ctx context.Context, c *Conn, g *GroupLayout, col ColumnLayout) error {
+	if _, err := c.Exec(ctx, "ALTER TABLE "+g.UnflushedTable()+" ADD COLUMN "+QuoteIdent(col.Name)+" "+col.Type); err != nil {
+		return fmt.Errorf("add column %s: %w", col.Name, err)
+	}
+	return e.replaceViews(ctx, c, g)
+}
+
+// RefreshViews recreates the group's views (after a change of the visible
+// columns or their types).
+func (e *Engine) RefreshViews(ctx context.Context, c *Conn, g *GroupLayout) error {
+	return e.replaceViews(ctx, c, g)
+}
+
+// DropGroupStorage drops the group's views and unflushed table and removes
+// its manifest rows. It returns the Parquet files to delete once the
+// transaction commits (see RemoveFiles).
+func (e *Engine) DropGroupStorage(ctx context.Context, c *Conn, g *GroupLayout) ([]string, error) {
+	files, err := liveFiles(ctx, c, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range []string{
+		"DROP VIEW IF EXISTS " + g.QualifiedName(),
+		"DROP VIEW IF EXISTS " + g.AllRowsView(),
+		"DROP TABLE IF EXISTS " + g.UnflushedTable(),
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("drop storage of %s: %w", g.Name, err)
+		}
+	}
+	if _, err := c.Exec(ctx, "DELETE FROM feature_store.files WHERE group_id = ?", g.ID); err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+	}
+	return paths, nil
+}
+
+// RemoveFiles deletes files (relative to the data directory) that no
+// committed manifest row refers to any more.
+func (e *Engine) RemoveFiles(paths []string) {
+	for _, p := range paths {
+		if err := os.Remove(filepath.Join(e.cfg.DataDir, p)); err != nil && !os.IsNotExist(err) {
+			e.log.Warn("remove file", "path", p, "err", err)
+		}
+	}
+}
+
+// RegisterGroup tells the flusher about a group (at start and after changes).
+func (e *Engine) RegisterGroup(g GroupLayout) { e.layouts.Store(g.ID, g) }
+
+// UnregisterGroup forgets a dropped group.
+func (e *Engine) UnregisterGroup(id int64) { e.layouts.Delete(id) }
+
+// LockGroup serialises manifest and view changes of one group; the catalog
+// holds it across a schema change.
+func (e *Engine) LockGroup(id int64) func() {
+	m := e.groupLock(id)
+	m.Lock()
+	return m.Unlock
+}

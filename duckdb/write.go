@@ -1,0 +1,345 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+)
+
+var stageCounter atomic.Int64
+
+// WriteOptions describe one write statement into a group.
+type WriteOptions struct {
+	// InTransaction: the session is inside BEGIN ... COMMIT; rows go to the
+	// unflushed table in that transaction (committed or rolled back with it).
+	InTransaction bool
+	// StatementTime fills a missing event time.
+	StatementTime time.Time
+	// RowLabel names a staged row (0-based rowid) in error messages,
+	// e.g. "row 3"; nil → "row N".
+	RowLabel func(rowid int64) string
+	// Context is PostgreSQL's CONTEXT line for errors ("COPY g, line 4"), or nil.
+	Context func(rowid int64) string
+}
+
+// CreateStage creates a session-local staging table with the group's columns
+// (no constraints: they are checked by CommitStage with row numbers) and
+// returns its name.
+func (c *Conn) CreateStage(ctx context.Context, g *GroupLayout) (string, error) {
+	name := fmt.Sprintf("fh_stage_%d", stageCounter.Add(1))
+	parts := make([]string, len(g.Columns))
+	for i, col := range g.Columns {
+		parts[i] = QuoteIdent(col.Name) + " " + col.Type
+	}
+	if _, err := c.Exec(ctx, "CREATE TEMP TABLE "+name+" ("+strings.Join(parts, ", ")+")"); err != nil {
+		return "", err
+	}
+	return "temp." + name, nil
+}
+
+// DropStage removes a staging table.
+func (c *Conn) DropStage(ctx context.Context, stage string) {
+	_, _ = c.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+stage)
+}
+
+// CommitStage checks the staged rows against the group's constraints and
+// stores them: all or nothing. It drops the stage.
+func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions) (n int64, err error) {
+	defer c.DropStage(ctx, stage)
+	if opt.StatementTime.IsZero() {
+		opt.StatementTime = time.Now()
+	}
+	var cnt any
+	if _, err := c.QueryRow(ctx, "SELECT count(*) FROM "+stage, nil, &cnt); err != nil {
+		return 0, err
+	}
+	n, _ = cnt.(int64)
+	if n == 0 {
+		return 0, nil
+	}
+	if err := c.checkStage(ctx, g, stage, opt); err != nil {
+		return 0, err
+	}
+	ts := QuoteString(opt.StatementTime.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))
+	etCol, _ := g.Column(g.EventTime)
+	if _, err := c.Exec(ctx, "UPDATE "+stage+" SET "+QuoteIdent(g.EventTime)+" = CAST(CAST("+ts+" AS TIMESTAMPTZ) AS "+etCol.Type+") WHERE "+QuoteIdent(g.EventTime)+" IS NULL"); err != nil {
+		return 0, err
+	}
+	var base any
+	if _, err := c.QueryRow(ctx, "SELECT nextval('"+InternalSchema+".write_seq')", nil, &base); err != nil {
+		return 0, err
+	}
+	seqBase, _ := base.(int64)
+	src := stageSource{stage: stage, seqBase: seqBase << 32, writtenAt: ts}
+	if !opt.InTransaction && n >= c.engine.cfg.DirectWriteRows {
+		return n, c.engine.writeParquet(ctx, c, g, src.selectSQL(g), true)
+	}
+	if !opt.InTransaction {
+		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := c.Exec(ctx, "INSERT INTO "+g.UnflushedTable()+" "+src.selectSQL(g)); err != nil {
+		if !opt.InTransaction {
+			_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		return 0, err
+	}
+	if !opt.InTransaction {
+		if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+type stageSource struct {
+	stage     string
+	seqBase   int64
+	writtenAt string
+}
+
+// selectSQL reads the stage in stored-column order with the hidden columns.
+func (s stageSource) selectSQL(g *GroupLayout) string {
+	parts := make([]string, 0, len(g.Columns)+2)
+	for _, c := range g.Columns {
+		parts = append(parts, QuoteIdent(c.Name))
+	}
+	parts = append(parts, fmt.Sprintf("%d + rowid AS %s", s.seqBase, SeqColumn), "CAST("+s.writtenAt+" AS TIMESTAMPTZ) AS "+WrittenAtColumn)
+	return "SELECT " + strings.Join(parts, ", ") + " FROM " + s.stage
+}
+
+// checkStage enforces NOT NULL (entity keys, event time excepted: it
+// defaults) and CHECK constraints, naming the first failing row.
+func (c *Conn) checkStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions) error {
+	label := opt.RowLabel
+	if label == nil {
+		label = func(rowid int64) string { return fmt.Sprintf("row %d", rowid+1) }
+	}
+	isKey := map[string]bool{}
+	for _, k := range g.EntityKeys {
+		isKey[k] = true
+	}
+	for _, col := range g.Columns {
+		if !(col.NotNull || isKey[col.Name]) || col.Name == g.EventTime {
+			continue
+		}
+		rowid, found, err := c.firstFailing(ctx, stage, QuoteIdent(col.Name)+" IS NULL")
+		if err != nil {
+			return err
+		}
+		if found {
+			e := pgerror.New(pgerror.NotNullViolation, `null value in column "%s" of relation "%s" violates not-null constraint`, col.Name, g.Name)
+			e.Detail = fmt.Sprintf("Failing %s contains %s.", label(rowid), c.rowText(ctx, g, stage, rowid))
+			if opt.Context != nil {
+				e.Where = opt.Context(rowid)
+			}
+			return e
+		}
+	}
+	var checks []Check
+	for _, col := range g.Columns {
+		checks = append(checks, col.Checks...)
+	}
+	checks = append(checks, g.TableChecks...)
+	for _, chk := range checks {
+		rowid, found, err := c.firstFailing(ctx, stage, "NOT ("+chk.Expr+")")
+		if err != nil {
+			return err
+		}
+		if found {
+			e := pgerror.New(pgerror.CheckViolation, `new row for relation "%s" violates check constraint "%s"`, g.Name, chk.Name)
+			e.Detail = fmt.Sprintf("Failing %s contains %s.", label(rowid), c.rowText(ctx, g, stage, rowid))
+			if opt.Context != nil {
+				e.Where = opt.Context(rowid)
+			}
+			return e
+		}
+	}
+	return nil
+}
+
+func (c *Conn) firstFailing(ctx context.Context, stage, cond string) (int64, bool, error) {
+	var v any
+	found, err := c.QueryRow(ctx, "SELECT min(rowid) FROM "+stage+" WHERE "+cond, nil, &v)
+	if err != nil || !found || v == nil {
+		return 0, false, err
+	}
+	id, _ := v.(int64)
+	return id, true, nil
+}
+
+// rowText renders a staged row as PostgreSQL's "Failing row contains (...)".
+func (c *Conn) rowText(ctx context.Context, g *GroupLayout, stage string, rowid int64) string {
+	parts := make([]string, len(g.Columns))
+	for i, col := range g.Columns {
+		parts[i] = "COALESCE(CAST(" + QuoteIdent(col.Name) + " AS VARCHAR), 'null')"
+	}
+	var v any
+	if _, err := c.QueryRow(ctx, "SELECT concat_ws(', ', "+strings.Join(parts, ", ")+") FROM "+stage+" WHERE rowid = ?", []any{rowid}, &v); err != nil {
+		return "(?)"
+	}
+	s, _ := v.(string)
+	return "(" + s + ")"
+}
+
+// writeParquet writes the rows of selectSQL (stored-column order plus hidden
+// columns) as Parquet files, one per partition, and commits them to the
+// manifest with the group's views. fromStage: rows come from a session stage
+// (nothing else to delete); the flusher passes false and deletes the
+// unflushed rows in the same transaction.
+func (e *Engine) writeParquet(ctx context.Context, c *Conn, g *GroupLayout, selectSQL string, fromStage bool) (err error) {
+	lock := e.groupLock(g.ID)
+	lock.Lock()
+	defer lock.Unlock()
+	if !fromStage {
+		// The flusher's transaction fixes which unflushed rows it moves.
+		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+			return err
+		}
+	}
+	var written []string
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		if !fromStage || c.inTxn {
+			_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			c.inTxn = false
+		}
+		for _, p := range written {
+			_ = os.Remove(filepath.Join(e.cfg.DataDir, p))
+		}
+	}()
+	files, err := e.writePartitions(ctx, c, g, selectSQL)
+	for _, f := range files {
+		written = append(written, f.path)
+	}
+	if err != nil {
+		return err
+	}
+	if fromStage {
+		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		c.inTxn = true
+	} else {
+		if _, err := c.Exec(ctx, "DELETE FROM "+g.UnflushedTable()); err != nil {
+			return err
+		}
+	}
+	v, err := nextVersion(ctx, c, g.ID)
+	if err != nil {
+		return err
+	}
+	if err := addFiles(ctx, c, g, v, files); err != nil {
+		return err
+	}
+	if err := e.replaceViews(ctx, c, g); err != nil {
+		return err
+	}
+	if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	c.inTxn = false
+	committed = true
+	return nil
+}
+
+// writePartitions writes one Parquet file per partition: DuckDB writes it
+// under tmp/, then it is fsynced and renamed into place. Nothing refers to it
+// until the manifest row commits.
+func (e *Engine) writePartitions(ctx context.Context, c *Conn, g *GroupLayout, selectSQL string) ([]fileEntry, error) {
+	et := QuoteIdent(g.EventTime)
+	rows, err := c.Query(ctx, "SELECT "+g.partitionExpr()+" AS p, count(*), CAST(min("+et+") AS VARCHAR), CAST(max("+et+") AS VARCHAR) FROM ("+selectSQL+") GROUP BY p ORDER BY p")
+	if err != nil {
+		return nil, err
+	}
+	type part struct {
+		name       string
+		n          int64
+		minT, maxT string
+	}
+	var parts []part
+	for {
+		row, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		p := part{}
+		p.name, _ = row[0].(string)
+		p.n, _ = row[1].(int64)
+		p.minT, _ = row[2].(string)
+		p.maxT, _ = row[3].(string)
+		parts = append(parts, p)
+	}
+	rows.Close()
+	cols := make([]string, 0, len(g.Columns))
+	for _, col := range g.Columns {
+		cols = append(cols, col.Name)
+	}
+	var out []fileEntry
+	for _, p := range parts {
+		name := fmt.Sprintf("%d-%d.parquet", time.Now().UnixNano(), stageCounter.Add(1))
+		tmp := filepath.Join(e.cfg.DataDir, "tmp", name)
+		src := selectSQL
+		if len(parts) > 1 || g.PartitionBy != "" && g.PartitionBy != "none" {
+			src = "SELECT * FROM (" + selectSQL + ") WHERE " + g.partitionExpr() + " = " + QuoteString(p.name)
+		}
+		q := "COPY (" + src + ") TO " + QuoteString(tmp) + " (FORMAT parquet, COMPRESSION " + e.cfg.Compression + ", ROW_GROUP_SIZE 122880)"
+		if _, err := c.Exec(ctx, q); err != nil {
+			_ = os.Remove(tmp)
+			return out, err
+		}
+		rel := filepath.Join(g.offlineDir(), p.name, name)
+		size, err := publishFile(tmp, filepath.Join(e.cfg.DataDir, rel))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, fileEntry{path: rel, partition: p.name, rows: p.n, size: size, minET: p.minT, maxET: p.maxT, columns: cols})
+	}
+	return out, nil
+}
+
+// publishFile fsyncs tmp, renames it to dst and fsyncs dst's directory, so
+// that after a crash the file is either whole at dst or absent.
+func publishFile(tmp, dst string) (int64, error) {
+	f, err := os.Open(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	st, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return 0, fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return st.Size(), nil
+}
