@@ -1,0 +1,370 @@
+package pgwire
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+)
+
+// msgQueueLen bounds how far the reader runs ahead of the message loop
+// (pipelined extended-protocol batches, COPY data).
+const msgQueueLen = 32
+
+// inMsg is one framed frontend message, or the end of the input.
+type inMsg struct {
+	typ  byte
+	body []byte // owned by the receiver: the reader never reuses it
+	// err is a framing error to report before closing (FATAL).
+	err *pgerror.Error
+	// eof: the client is gone (read error, EOF) or sent Terminate earlier.
+	eof bool
+}
+
+// conn is one client connection. Everything but the reader, the writer and
+// the current statement's cancel function is owned by the message loop
+// goroutine.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	br     *bufio.Reader
+	w      *writer
+	log    *slog.Logger
+	pid    uint32
+	secret []byte
+
+	// ctx lives as long as the connection; it is cancelled when the client
+	// goes away or when Shutdown's grace period ends.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	// curCancel cancels what is running now (CancelRequest target).
+	curMu     sync.Mutex
+	curCancel context.CancelCauseFunc
+
+	msgs chan inMsg
+	// done is closed when the message loop ends, releasing the reader.
+	done       chan struct{}
+	readerDone chan struct{}
+
+	sess           Session
+	stmts          map[string]*prepared
+	portals        map[string]*portal
+	ignoreTillSync bool
+	// copyIn is the COPY FROM STDIN in progress, failed if the client drops.
+	copyIn CopyInResult
+}
+
+func newConn(s *Server, nc net.Conn) (*conn, error) {
+	secret := make([]byte, 4)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("pgwire: generating cancel key: %w", err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	c := &conn{
+		srv:        s,
+		nc:         nc,
+		br:         bufio.NewReaderSize(nc, 32<<10),
+		log:        s.log,
+		secret:     secret,
+		ctx:        ctx,
+		cancel:     cancel,
+		msgs:       make(chan inMsg, msgQueueLen),
+		done:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+		stmts:      make(map[string]*prepared),
+		portals:    make(map[string]*portal),
+	}
+	c.w = newWriter(nc, func() { c.cancelConn(errClientGone) })
+	return c, nil
+}
+
+// serveConn runs one connection from handshake to close.
+func (s *Server) serveConn(nc net.Conn) {
+	c, err := newConn(s, nc)
+	if err != nil {
+		s.log.Error("pgwire: cannot set up connection", "err", err)
+		nc.Close()
+		return
+	}
+	if !s.register(c) {
+		e := pgerror.New("57P03", "the database system is shutting down")
+		c.sendError(fatal(e))
+		_ = c.w.flush()
+		nc.Close()
+		return
+	}
+	defer s.unregister(c)
+	defer nc.Close()
+	defer c.cancel(nil)
+	defer c.cleanup()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("pgwire: panic in connection; closing it", "pid", c.pid, "panic", r, "stack", string(debug.Stack()))
+			c.sendError(fatal(pgerror.New(pgerror.InternalError, "internal error: %v", r)))
+			_ = c.w.flush()
+		}
+	}()
+
+	_ = nc.SetDeadline(time.Now().Add(startupTimeout))
+	if !c.handshake(c.ctx) {
+		_ = c.w.flush()
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	go c.readLoop()
+	c.loop()
+	_ = c.w.flush()
+}
+
+// cleanup releases everything the connection holds, whatever the way out.
+func (c *conn) cleanup() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("pgwire: panic while closing a session", "pid", c.pid, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	close(c.done)
+	if c.copyIn != nil {
+		c.copyIn.Fail(context.WithoutCancel(c.ctx), "connection lost")
+		c.copyIn = nil
+	}
+	for name, p := range c.portals {
+		c.closePortal(p)
+		delete(c.portals, name)
+	}
+	for name, ps := range c.stmts {
+		c.releaseStmt(ps)
+		delete(c.stmts, name)
+	}
+	if c.sess != nil {
+		if err := c.sess.Close(); err != nil {
+			c.log.Warn("pgwire: closing session", "pid", c.pid, "err", err)
+		}
+	}
+}
+
+// cancelConn cancels the connection context and with it any statement.
+func (c *conn) cancelConn(cause error) { c.cancel(cause) }
+
+// setCurrent records what a CancelRequest should cancel now.
+func (c *conn) setCurrent(cancel context.CancelCauseFunc) {
+	c.curMu.Lock()
+	c.curCancel = cancel
+	c.curMu.Unlock()
+}
+
+// cancelCurrent cancels the running statement, if any (CancelRequest).
+func (c *conn) cancelCurrent(cause error) {
+	c.curMu.Lock()
+	defer c.curMu.Unlock()
+	if c.curCancel != nil {
+		c.curCancel(cause)
+	}
+}
+
+// beginStatement gives a statement its own context and makes it the target
+// of CancelRequest; end releases both.
+func (c *conn) beginStatement() (ctx context.Context, end func()) {
+	ctx, cancel := context.WithCancelCause(c.ctx)
+	c.setCurrent(cancel)
+	return ctx, func() {
+		c.setCurrent(nil)
+		cancel(nil)
+	}
+}
+
+// readLoop frames messages and hands them to the message loop. It runs
+// concurrently with statements so that a client that goes away cancels the
+// statement at once rather than when a result write fails.
+func (c *conn) readLoop() {
+	defer close(c.readerDone)
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("pgwire: panic in reader", "pid", c.pid, "panic", r, "stack", string(debug.Stack()))
+			c.cancelConn(errClientGone)
+			c.deliver(inMsg{eof: true})
+		}
+	}()
+	var hdr [5]byte
+	for {
+		if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
+			c.readFailed(err)
+			return
+		}
+		typ := hdr[0]
+		n := int64(int32(binary.BigEndian.Uint32(hdr[1:])))
+		if n < 4 {
+			c.deliver(inMsg{err: fatal(errProtocol("invalid message length"))})
+			return
+		}
+		if n-4 > int64(c.srv.cfg.MaxMessageSize) {
+			c.deliver(inMsg{err: fatal(pgerror.New(pgerror.ProgramLimitExceeded,
+				"message of %d bytes exceeds the maximum of %d bytes", n-4, c.srv.cfg.MaxMessageSize))})
+			return
+		}
+		body, err := readBody(c.br, int(n-4))
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if !c.deliver(inMsg{typ: typ, body: body}) || typ == 'X' {
+			return
+		}
+	}
+}
+
+func (c *conn) readFailed(err error) {
+	select {
+	case <-c.done: // the loop closed the socket itself
+	default:
+		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			c.log.Debug("pgwire: read from client failed", "pid", c.pid, "err", err)
+		}
+	}
+	// Cancel first: the loop may be busy in a statement and not receiving.
+	c.cancelConn(errClientGone)
+	c.deliver(inMsg{eof: true})
+}
+
+func (c *conn) deliver(m inMsg) bool {
+	select {
+	case c.msgs <- m:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// readBody reads an n-byte message body. A large length is only trusted as
+// far as bytes actually arrive: the buffer grows with the data instead of
+// being allocated up front on the client's word.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	const step = 1 << 20
+	if n <= step {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, step)
+	for len(b) < n {
+		k := min(n-len(b), max(len(b), step))
+		if cap(b)-len(b) < k {
+			nb := make([]byte, len(b), len(b)+k)
+			copy(nb, b)
+			b = nb
+		}
+		m, err := io.ReadFull(r, b[len(b):len(b)+k])
+		b = b[:len(b)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// next returns the next message. Before blocking it flushes pending output
+// (so pipelined batches are answered in one write), and while idle it ends
+// the connection when the server shuts down.
+func (c *conn) next() (inMsg, bool) {
+	select {
+	case m := <-c.msgs:
+		return m, true
+	default:
+	}
+	if c.w.flush() != nil {
+		return inMsg{}, false
+	}
+	select {
+	case m := <-c.msgs:
+		return m, true
+	case <-c.srv.shutdownCh:
+		c.sendError(errAdminShutdown())
+		return inMsg{}, false
+	case <-c.ctx.Done():
+		if context.Cause(c.ctx) == errShutdown {
+			c.sendError(errAdminShutdown())
+		}
+		return inMsg{}, false
+	}
+}
+
+// loop is the message loop: one message at a time, in order.
+func (c *conn) loop() {
+	for {
+		m, ok := c.next()
+		if !ok || m.eof {
+			return
+		}
+		if m.err != nil {
+			c.sendError(m.err)
+			return
+		}
+		if !c.handle(m) || c.w.failed() != nil {
+			return
+		}
+	}
+}
+
+// handle runs one message; false closes the connection.
+func (c *conn) handle(m inMsg) bool {
+	switch m.typ {
+	case 'Q', 'P', 'B', 'D', 'E', 'C', 'H', 'S', 'd', 'c', 'f', 'F':
+	case 'X':
+		return false
+	default:
+		// The framing can no longer be trusted: PostgreSQL ends the
+		// connection too.
+		c.sendError(fatal(errProtocol("invalid frontend message type %d", m.typ)))
+		return false
+	}
+	if c.ignoreTillSync && m.typ != 'S' {
+		return true
+	}
+	var perr *pgerror.Error
+	switch m.typ {
+	case 'Q':
+		return c.handleQuery(m.body)
+	case 'S':
+		c.handleSync()
+		return true
+	case 'H':
+		return c.w.flush() == nil
+	case 'd', 'c', 'f':
+		// Left over from a COPY that already failed: ignored, as PostgreSQL
+		// does, since the client may still be sending.
+		return true
+	case 'F':
+		c.sendError(pgerror.New(pgerror.FeatureNotSupported, "the function call protocol is not supported"))
+		c.sendReady()
+		return true
+	case 'P':
+		perr = c.handleParse(m.body)
+	case 'B':
+		perr = c.handleBind(m.body)
+	case 'D':
+		perr = c.handleDescribe(m.body)
+	case 'E':
+		perr = c.handleExecute(m.body)
+	case 'C':
+		perr = c.handleClose(m.body)
+	}
+	if perr != nil {
+		c.sendError(perr)
+		if isFatal(perr) {
+			return false
+		}
+		c.ignoreTillSync = true
+	}
+	return true
+}

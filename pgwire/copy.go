@@ -1,0 +1,132 @@
+package pgwire
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+)
+
+// runCopyIn runs the COPY FROM STDIN sub-protocol: CopyInResponse, then
+// CopyData until CopyDone (store) or CopyFail (discard). Works the same
+// under the simple and the extended protocol.
+func (c *conn) runCopyIn(ctx context.Context, r CopyInResult) *pgerror.Error {
+	format := byte(0)
+	if r.Binary() {
+		format = 1
+	}
+	codes := make([]uint16, max(r.NumColumns(), 0))
+	for i := range codes {
+		codes[i] = uint16(format)
+	}
+	c.w.send(&pgproto3.CopyInResponse{OverallFormat: format, ColumnFormatCodes: codes})
+	c.copyIn = r
+	defer func() { c.copyIn = nil }()
+	if err := c.w.flush(); err != nil {
+		r.Fail(context.WithoutCancel(ctx), "connection lost")
+		return statementError(ctx, err)
+	}
+	for {
+		var m inMsg
+		select {
+		case m = <-c.msgs:
+		case <-ctx.Done():
+			// Cancelled while waiting for data (CancelRequest, shutdown).
+			r.Fail(context.WithoutCancel(ctx), "canceled")
+			return statementError(ctx, ctx.Err())
+		}
+		switch {
+		case m.eof:
+			r.Fail(context.WithoutCancel(ctx), "connection lost")
+			return fatal(errProtocol("unexpected EOF on client connection with an open transaction"))
+		case m.err != nil:
+			r.Fail(context.WithoutCancel(ctx), m.err.Message)
+			return m.err
+		}
+		switch m.typ {
+		case 'd':
+			// m.body is not reused by the reader: Write may keep it.
+			if err := r.Write(ctx, m.body); err != nil {
+				r.Fail(context.WithoutCancel(ctx), err.Error())
+				return statementError(ctx, err)
+			}
+		case 'c':
+			tag, err := r.Done(ctx)
+			if err != nil {
+				return statementError(ctx, err)
+			}
+			c.commandComplete(tag)
+			return nil
+		case 'f':
+			var f pgproto3.CopyFail
+			if err := f.Decode(m.body); err != nil {
+				r.Fail(context.WithoutCancel(ctx), "invalid CopyFail message")
+				return errProtocol("invalid message format")
+			}
+			r.Fail(context.WithoutCancel(ctx), f.Message)
+			return pgerror.New(pgerror.QueryCanceled, "COPY from stdin failed: %s", f.Message)
+		case 'H', 'S':
+			// Ignored during COPY, as PostgreSQL does: libpq pipelines a Sync
+			// behind an extended-protocol COPY before it knows it is one.
+		case 'X':
+			r.Fail(context.WithoutCancel(ctx), "connection closed by client")
+			return fatal(errProtocol("terminating connection during COPY from stdin"))
+		default:
+			r.Fail(context.WithoutCancel(ctx), "unexpected message")
+			return errProtocol("unexpected message type 0x%02X during COPY from stdin", m.typ)
+		}
+	}
+}
+
+// runCopyOut runs COPY TO STDOUT: CopyOutResponse, CopyData per chunk,
+// CopyDone, CommandComplete.
+func (c *conn) runCopyOut(ctx context.Context, r CopyOutResult) *pgerror.Error {
+	defer func() {
+		if err := r.Close(); err != nil {
+			c.log.Warn("pgwire: closing COPY TO result", "pid", c.pid, "err", err)
+		}
+	}()
+	format := byte(0)
+	if r.Binary() {
+		format = 1
+	}
+	codes := make([]uint16, max(r.NumColumns(), 0))
+	for i := range codes {
+		codes[i] = uint16(format)
+	}
+	c.w.send(&pgproto3.CopyOutResponse{OverallFormat: format, ColumnFormatCodes: codes})
+	for {
+		data, err := r.Next(ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return statementError(ctx, err)
+		}
+		c.w.copyData(data)
+		if err := c.w.failed(); err != nil {
+			return statementError(ctx, err)
+		}
+	}
+	c.w.send(&pgproto3.CopyDone{})
+	c.commandComplete(r.Tag())
+	return nil
+}
+
+// copyData queues one CopyData message without an intermediate copy.
+func (w *writer) copyData(data []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return
+	}
+	n := len(data) + 4
+	w.buf = append(w.buf, 'd', byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	w.buf = append(w.buf, data...)
+	if len(w.buf) >= flushThreshold {
+		w.flushLocked()
+	}
+}
