@@ -130,6 +130,10 @@ type Query struct {
 	Tree *pg_query.ParseResult
 	// AsOf lists the AS OF clauses in order of appearance.
 	AsOf []AsOf
+	// Offset is the number of characters before Original in the text given
+	// to Parse: a 1-based position within Original plus Offset is the
+	// position PostgreSQL reports for the whole query string.
+	Offset int
 }
 
 func (s *CreateFeatureGroup) SQL() string { return s.Text }
