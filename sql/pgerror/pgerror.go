@@ -86,6 +86,7 @@ const (
 	InvalidObjectDefinition       = "42P17"
 	UntranslatableCharacter       = "22P05"
 	InvalidParameterValueInternal = "22023"
+	IndeterminateDatatype         = "42P18"
 )
 
 // Error is a PostgreSQL-shaped error or notice.

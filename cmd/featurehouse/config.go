@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one configuration value: a flag, its environment variable and
+// its config-file key. Precedence: flag, environment, file, default.
+type setting struct {
+	flag, env, key, def, help string
+	value                     *string
+}
+
+type config struct {
+	Listen, HTTPListen, DataDir, RegistryURI, OnlineStoreURI string
+	CacheTTL                                                 time.Duration
+	MaxParallelOps                                           int
+	Compression                                              string
+	EnableLineage, EnableMonitoring                          bool
+	RetentionDays                                            int
+	Superuser, SuperuserPassword, Auth                       string
+	MemoryLimit                                              string
+	FlushRows                                                int64
+	FlushAge                                                 time.Duration
+	LogLevel                                                 string
+	ConfigFile                                               string
+}
+
+var settingsTable = []setting{
+	{"listen", "FEATURE_STORE_LISTEN_ADDR", "listen_addr", "127.0.0.1:5433", "PostgreSQL protocol address", nil},
+	{"http-listen", "FEATURE_STORE_HTTP_ADDR", "http_addr", "127.0.0.1:9433", "HTTP address for /healthz and /metrics", nil},
+	{"data-dir", "FEATURE_STORE_STORAGE_PATH", "storage_path", "./featurehouse-data", "data directory (DuckDB database and Parquet files)", nil},
+	{"registry-uri", "FEATURE_STORE_REGISTRY_URI", "registry_uri", "", "catalog location; empty keeps it in the data directory's DuckDB database", nil},
+	{"online-store-uri", "FEATURE_STORE_ONLINE_STORE_URI", "online_store_uri", "memory://", "online store: memory:// (embedded)", nil},
+	{"cache-ttl", "FEATURE_STORE_CACHE_TTL", "cache_ttl", "60s", "online cache TTL", nil},
+	{"max-parallel-ops", "FEATURE_STORE_MAX_PARALLEL_OPS", "max_parallel_ops", "0", "DuckDB worker threads (0: one per core)", nil},
+	{"compression", "FEATURE_STORE_COMPRESSION", "compression", "zstd", "Parquet compression: zstd, snappy, gzip, lz4, uncompressed", nil},
+	{"enable-lineage", "FEATURE_STORE_ENABLE_LINEAGE", "enable_lineage", "true", "record lineage", nil},
+	{"enable-monitoring", "FEATURE_STORE_ENABLE_MONITORING", "enable_monitoring", "true", "serve /metrics", nil},
+	{"retention-days", "FEATURE_STORE_RETENTION_DAYS", "retention_days", "0", "default history retention in days (0: keep)", nil},
+	{"superuser", "FEATURE_STORE_SUPERUSER", "superuser", "featurehouse", "name of the superuser role", nil},
+	{"superuser-password", "FEATURE_STORE_SUPERUSER_PASSWORD", "superuser_password", "", "superuser password (needs password authentication)", nil},
+	{"auth", "FEATURE_STORE_AUTH", "auth", "trust", "client authentication: trust (loopback only)", nil},
+	{"memory-limit", "FEATURE_STORE_MEMORY_LIMIT", "memory_limit", "", "DuckDB memory limit, e.g. 2GB (empty: DuckDB's default)", nil},
+	{"flush-rows", "FEATURE_STORE_FLUSH_ROWS", "flush_rows", "100000", "flush a group's unflushed rows to Parquet at this many", nil},
+	{"flush-age", "FEATURE_STORE_FLUSH_AGE", "flush_age", "60s", "flush a group's unflushed rows to Parquet once this old", nil},
+	{"log-level", "FEATURE_STORE_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", nil},
+}
+
+// loadConfig reads flags (args), the environment and the config file.
+func loadConfig(args []string, getenv func(string) string) (*config, error) {
+	fs := flag.NewFlagSet("featurehouse serve", flag.ContinueOnError)
+	configFile := fs.String("config", "", "config file (key = value lines; also FEATURE_STORE_CONFIG)")
+	set := map[string]bool{}
+	settings := make([]setting, len(settingsTable))
+	copy(settings, settingsTable)
+	for i := range settings {
+		settings[i].value = fs.String(settings[i].flag, settings[i].def, settings[i].help+" ("+settings[i].env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	path := *configFile
+	if path == "" {
+		path = getenv("FEATURE_STORE_CONFIG")
+	}
+	file := map[string]string{}
+	if path != "" {
+		var err error
+		if file, err = readConfigFile(path); err != nil {
+			return nil, err
+		}
+	}
+	known := map[string]bool{}
+	for i := range settings {
+		s := &settings[i]
+		known[s.key] = true
+		if set[s.flag] {
+			continue
+		}
+		if v := getenv(s.env); v != "" {
+			*s.value = v
+		} else if v, ok := file[s.key]; ok {
+			*s.value = v
+		}
+	}
+	for k := range file {
+		if !known[k] {
+			return nil, fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+	}
+	get := func(name string) string {
+		for _, s := range settings {
+			if s.flag == name {
+				return *s.value
+			}
+		}
+		return ""
+	}
+	c := &config{
+		Listen: get("listen"), HTTPListen: get("http-listen"), DataDir: get("data-dir"),
+		RegistryURI: get("registry-uri"), OnlineStoreURI: get("online-store-uri"), Compression: strings.ToLower(get("compression")),
+		Superuser: get("superuser"), SuperuserPassword: get("superuser-password"), Auth: strings.ToLower(get("auth")),
+		MemoryLimit: get("memory-limit"), LogLevel: get("log-level"), ConfigFile: path,
+	}
+	var err error
+	if c.CacheTTL, err = time.ParseDuration(get("cache-ttl")); err != nil {
+		return nil, fmt.Errorf("cache-ttl: %w", err)
+	}
+	if c.FlushAge, err = time.ParseDuration(get("flush-age")); err != nil {
+		return nil, fmt.Errorf("flush-age: %w", err)
+	}
+	if c.MaxParallelOps, err = strconv.Atoi(get("max-parallel-ops")); err != nil || c.MaxParallelOps < 0 {
+		return nil, fmt.Errorf("max-parallel-ops: want a number >= 0, got %q", get("max-parallel-ops"))
+	}
+	if c.RetentionDays, err = strconv.Atoi(get("retention-days")); err != nil || c.RetentionDays < 0 {
+		return nil, fmt.Errorf("retention-days: want a number >= 0, got %q", get("retention-days"))
+	}
+	if c.FlushRows, err = strconv.ParseInt(get("flush-rows"), 10, 64); err != nil || c.FlushRows <= 0 {
+		return nil, fmt.Errorf("flush-rows: want a positive number, got %q", get("flush-rows"))
+	}
+	if c.EnableLineage, err = strconv.ParseBool(get("enable-lineage")); err != nil {
+		return nil, fmt.Errorf("enable-lineage: %w", err)
+	}
+	if c.EnableMonitoring, err = strconv.ParseBool(get("enable-monitoring")); err != nil {
+		return nil, fmt.Errorf("enable-monitoring: %w", err)
+	}
+	return c, c.validate()
+}
+
+// validate refuses what this build cannot honour, rather than pretending.
+func (c *config) validate() error {
+	switch c.Compression {
+	case "zstd", "snappy", "gzip", "lz4", "uncompressed":
+	case "none":
+		c.Compression = "uncompressed"
+	default:
+		return fmt.Errorf("compression %q: want zstd, snappy, gzip, lz4 or uncompressed", c.Compression)
+	}
+	if c.Auth != "trust" {
+		return fmt.Errorf("auth %q: only trust (loopback) authentication exists in this version; password authentication is not implemented yet", c.Auth)
+	}
+	if c.SuperuserPassword != "" {
+		return fmt.Errorf("FEATURE_STORE_SUPERUSER_PASSWORD is set, but password authentication is not implemented yet, so it would not be checked; unset it")
+	}
+	if c.RegistryURI != "" && !strings.HasPrefix(c.RegistryURI, "duckdb://") {
+		return fmt.Errorf("registry-uri %q: only the embedded catalog (empty or duckdb://) exists in this version", c.RegistryURI)
+	}
+	if c.OnlineStoreURI != "" && c.OnlineStoreURI != "memory://" {
+		return fmt.Errorf("online-store-uri %q: online serving is not implemented yet in this version; use memory:// or leave it unset", c.OnlineStoreURI)
+	}
+	if c.Superuser == "" {
+		return fmt.Errorf("superuser name is empty")
+	}
+	for _, a := range []struct{ name, addr string }{{"listen", c.Listen}, {"http-listen", c.HTTPListen}} {
+		if err := requireLoopback(a.addr); err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+	}
+	return nil
+}
+
+// requireLoopback refuses non-loopback addresses: without authentication a
+// server must not be reachable from other machines.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("refusing to listen on %s: authentication is not implemented yet, so featurehouse listens only on loopback addresses (127.0.0.1, ::1)", addr)
+	}
+	return nil
+}
+
+// readConfigFile reads "key = value" lines; # starts a comment; values may
+// be single-quoted, as in postgresql.conf.
+func readConfigFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(text, '#'); i >= 0 && !strings.Contains(text[:i], "'") {
+			text = strings.TrimSpace(text[:i])
+		}
+		if text == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(text, "=")
+		if !ok {
+			return nil, fmt.Errorf("config file %s line %d: want key = value", path, line)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = strings.ReplaceAll(v[1:len(v)-1], "''", "'")
+		}
+		out[strings.ToLower(strings.TrimSpace(k))] = v
+	}
+	return out, sc.Err()
+}

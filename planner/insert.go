@@ -1,0 +1,138 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/featurehouse/featurehouse/catalog"
+	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/sql"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+	"github.com/featurehouse/featurehouse/sql/types"
+)
+
+// groupInsert is INSERT INTO <feature group> ... : DuckDB evaluates the
+// source into a session-local stage (casting to the group's types), then
+// duckdb.CommitStage checks constraints and stores the rows, all or none.
+type groupInsert struct {
+	s        *Session
+	q        *sql.Query
+	g        *catalog.Group
+	template func(stage string) string
+	declared []uint32
+	params   []uint32
+	done     bool
+}
+
+func (s *Session) groupInsertPlan(ctx context.Context, q *sql.Query, ins *pg_query.InsertStmt, g *catalog.Group, declared []uint32) (plan, error) {
+	if ins.OnConflictClause != nil {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "ON CONFLICT is not supported on feature group \"%s\"", g.Name).
+			WithDetail("Feature history is append-only; a newer row supersedes an older one.")
+	}
+	if len(ins.ReturningList) > 0 {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "RETURNING is not supported on feature group \"%s\"", g.Name)
+	}
+	for _, c := range ins.Cols {
+		rt := c.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		f := g.Feature(rt.Name)
+		if f == nil {
+			return nil, pgerror.New(pgerror.UndefinedColumn, `column "%s" of relation "%s" does not exist`, rt.Name, g.Name).WithPosition(int(rt.Location) + 1)
+		}
+		if f.Status == catalog.Retired {
+			return nil, pgerror.New(pgerror.ObjectNotInPrerequisiteState, `feature "%s.%s" is retired`, g.Name, f.Name)
+		}
+	}
+	if err := s.checkFeatureStatus(ins.SelectStmt); err != nil {
+		return nil, err
+	}
+	edits, err := s.asOfEdits(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	start, end := sql.RelationSpan(q.Text, ins.Relation.Location)
+	if start < 0 || end <= start {
+		return nil, pgerror.New(pgerror.InternalError, "could not locate the INSERT target in the statement")
+	}
+	colList := ""
+	if len(ins.Cols) == 0 {
+		var cols []string
+		for _, f := range g.Features {
+			if f.Status != catalog.Retired {
+				cols = append(cols, quoteIdent(f.Name))
+			}
+		}
+		colList = " (" + strings.Join(cols, ", ") + ")"
+	}
+	// Drop an "AS alias" on the target: the stage has no alias.
+	aliasEnd := end
+	if ins.Relation.Alias != nil {
+		if i := strings.Index(strings.ToLower(q.Text[end:]), strings.ToLower(ins.Relation.Alias.Aliasname)); i >= 0 {
+			aliasEnd = end + i + len(ins.Relation.Alias.Aliasname)
+		}
+	}
+	const marker = "\x00stage\x00"
+	tmpl := applyEdits(q.Text, append(edits, edit{start: start, end: aliasEnd, text: marker + colList}))
+	return &groupInsert{s: s, q: q, g: g, declared: declared,
+		template: func(stage string) string { return strings.Replace(tmpl, marker, stage, 1) }}, nil
+}
+
+func (p *groupInsert) describe(ctx context.Context) ([]uint32, []types.Column, error) {
+	if p.done {
+		return p.params, nil, nil
+	}
+	layout := p.g.Layout()
+	stage, err := p.s.conn.CreateStage(ctx, &layout)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.s.conn.DropStage(ctx, stage)
+	stmt, err := p.s.conn.Prepare(ctx, p.template(stage))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer stmt.Close()
+	n := stmt.NumParams()
+	p.params = make([]uint32, n)
+	for i := 1; i <= n; i++ {
+		switch {
+		case i <= len(p.declared) && p.declared[i-1] != 0:
+			p.params[i-1] = p.declared[i-1]
+		case stmt.ParamType(i) != "":
+			p.params[i-1] = types.FromDuckDB(stmt.ParamType(i)).OID
+		default:
+			p.params[i-1] = 25
+		}
+	}
+	p.done = true
+	return p.params, nil, nil
+}
+
+func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
+	layout := p.g.Layout()
+	// The group may have changed since planning (ADD FEATURE): use the
+	// catalog's current version.
+	if cur := p.s.p.catalog.Lookup(p.g.Schema, p.g.Name); cur != nil {
+		layout = cur.Layout()
+	}
+	stage, err := p.s.conn.CreateStage(ctx, &layout)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.s.conn.Exec(ctx, p.template(stage), args...); err != nil {
+		p.s.conn.DropStage(ctx, stage)
+		return nil, err
+	}
+	n, err := p.s.conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{InTransaction: p.s.inBlock(), StatementTime: now()})
+	if err != nil {
+		return nil, err
+	}
+	return &CommandResult{Tag: fmt.Sprintf("INSERT 0 %d", n)}, nil
+}
+
+func (p *groupInsert) close() {}

@@ -1,0 +1,76 @@
+package planner
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/featurehouse/featurehouse/catalog"
+	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+)
+
+// Config wires the planner to the engines.
+type Config struct {
+	Engine  *duckdb.Engine
+	Catalog *catalog.Catalog
+	// Superuser is the one role that exists until roles do.
+	Superuser string
+	// ServerVersion is what server_version and version() report.
+	ServerVersion string
+	Logger        *slog.Logger
+}
+
+// Planner plans and runs statements for sessions.
+type Planner struct {
+	cfg      Config
+	engine   *duckdb.Engine
+	catalog  *catalog.Catalog
+	log      *slog.Logger
+	sessions atomic.Int64
+}
+
+// New makes a planner.
+func New(cfg Config) *Planner {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ServerVersion == "" {
+		cfg.ServerVersion = "15.0"
+	}
+	return &Planner{cfg: cfg, engine: cfg.Engine, catalog: cfg.Catalog, log: cfg.Logger}
+}
+
+// SessionInfo is what a client said at startup.
+type SessionInfo struct {
+	User       string
+	Database   string
+	Params     map[string]string
+	RemoteAddr string
+	// Notify sends a NOTICE/WARNING to the client at any time.
+	Notify func(*pgerror.Error)
+}
+
+// NewSession opens a session after checking the database and role.
+func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, error) {
+	if info.Database == "" {
+		info.Database = info.User
+	}
+	if info.Database != duckdb.DatabaseName {
+		return nil, pgerror.New(pgerror.InvalidCatalogName, `database "%s" does not exist`, info.Database)
+	}
+	if info.User != p.cfg.Superuser {
+		return nil, pgerror.New(pgerror.InvalidAuthorizationSpec, `role "%s" does not exist`, info.User)
+	}
+	conn, err := p.engine.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := newSession(p, conn, info)
+	if err := s.applyStartupParams(ctx, info.Params); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	p.sessions.Add(1)
+	return s, nil
+}

@@ -1,0 +1,334 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/sql"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+	"github.com/featurehouse/featurehouse/sql/types"
+)
+
+// endsTransaction: statements allowed in a failed transaction block.
+func endsTransaction(parsed sql.Statement) bool {
+	q, ok := parsed.(*sql.Query)
+	if !ok || q.Tree == nil || len(q.Tree.Stmts) == 0 {
+		return false
+	}
+	ts := q.Tree.Stmts[0].Stmt.GetTransactionStmt()
+	if ts == nil {
+		return false
+	}
+	switch ts.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK,
+		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return true
+	}
+	return false
+}
+
+// planQuery routes a statement of PostgreSQL's grammar.
+func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint32) (plan, error) {
+	if q.Tree == nil || len(q.Tree.Stmts) == 0 {
+		return &commandPlan{run: func(context.Context) (string, error) { return "", nil }, empty: true}, nil
+	}
+	node := q.Tree.Stmts[0].Stmt
+	switch n := node.Node.(type) {
+	case *pg_query.Node_TransactionStmt:
+		return s.transactionPlan(n.TransactionStmt)
+	case *pg_query.Node_VariableSetStmt:
+		return s.setPlan(n.VariableSetStmt), nil
+	case *pg_query.Node_VariableShowStmt:
+		return s.showPlan(n.VariableShowStmt.Name), nil
+	case *pg_query.Node_InsertStmt:
+		if g := s.lookupGroup(sql.QualifiedName{Schema: n.InsertStmt.Relation.Schemaname, Name: n.InsertStmt.Relation.Relname}); g != nil {
+			return s.groupInsertPlan(ctx, q, n.InsertStmt, g, paramTypes)
+		}
+	case *pg_query.Node_CopyStmt:
+		return s.copyPlan(ctx, q, n.CopyStmt)
+	case *pg_query.Node_ExplainStmt:
+		return s.explainPlan(ctx, q, n.ExplainStmt)
+	case *pg_query.Node_CreatedbStmt, *pg_query.Node_DropdbStmt:
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "featurehouse has one database, %q", duckdb.DatabaseName)
+	}
+	if err := s.protectSystemObjects(node); err != nil {
+		return nil, err
+	}
+	return s.duckdbPlan(ctx, q, paramTypes)
+}
+
+// duckdbQuery is a statement DuckDB runs, with feature-group references and
+// AS OF rewritten.
+type duckdbQuery struct {
+	s           *Session
+	q           *sql.Query
+	text        string // DuckDB SQL
+	returnsRows bool
+	tagVerb     string // for row-returning statements: "SELECT", "INSERT 0"...
+	tag         func(n int64) string
+	declared    []uint32
+
+	stmt      *duckdb.Stmt
+	params    []uint32
+	cols      []types.Column
+	described bool
+}
+
+func (s *Session) rewriteQuery(ctx context.Context, q *sql.Query) (string, error) {
+	if err := s.checkFeatureStatus(q.Tree); err != nil {
+		return "", err
+	}
+	edits, err := s.asOfEdits(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	return applyEdits(q.Text, edits), nil
+}
+
+func (s *Session) duckdbPlan(ctx context.Context, q *sql.Query, paramTypes []uint32) (plan, error) {
+	text, err := s.rewriteQuery(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	node := q.Tree.Stmts[0].Stmt
+	p := &duckdbQuery{s: s, q: q, text: text, declared: paramTypes}
+	p.returnsRows, p.tagVerb = returnsRows(node)
+	p.tag = commandTag(node)
+	return p, nil
+}
+
+// returnsRows says whether a statement returns rows, and its tag verb.
+func returnsRows(node *pg_query.Node) (bool, string) {
+	switch n := node.Node.(type) {
+	case *pg_query.Node_SelectStmt:
+		return n.SelectStmt.IntoClause == nil, "SELECT"
+	case *pg_query.Node_InsertStmt:
+		return len(n.InsertStmt.ReturningList) > 0, "INSERT 0"
+	case *pg_query.Node_UpdateStmt:
+		return len(n.UpdateStmt.ReturningList) > 0, "UPDATE"
+	case *pg_query.Node_DeleteStmt:
+		return len(n.DeleteStmt.ReturningList) > 0, "DELETE"
+	case *pg_query.Node_FetchStmt:
+		return true, "FETCH"
+	}
+	return false, ""
+}
+
+// describe prepares the statement in DuckDB to learn parameter and result
+// types. A parameter DuckDB cannot type is treated as text, as PostgreSQL
+// treats an unknown-typed parameter.
+func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, error) {
+	if p.described {
+		return p.params, p.cols, nil
+	}
+	text := p.text
+	if len(p.declared) > 0 {
+		text = castParams(p.q, text, p.declared, nil)
+	}
+	stmt, err := p.s.conn.Prepare(ctx, text)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := stmt.NumParams()
+	var untyped []int
+	for i := 1; i <= n; i++ {
+		if stmt.ParamType(i) == "" && (i > len(p.declared) || p.declared[i-1] == 0) {
+			untyped = append(untyped, i)
+		}
+	}
+	if len(untyped) > 0 {
+		_ = stmt.Close()
+		text = castParams(p.q, p.text, p.declared, untyped)
+		if stmt, err = p.s.conn.Prepare(ctx, text); err != nil {
+			return nil, nil, err
+		}
+	}
+	p.params = make([]uint32, n)
+	for i := 1; i <= n; i++ {
+		if i <= len(p.declared) && p.declared[i-1] != 0 {
+			p.params[i-1] = p.declared[i-1]
+			continue
+		}
+		if t := stmt.ParamType(i); t != "" {
+			p.params[i-1] = types.FromDuckDB(t).OID
+		} else {
+			p.params[i-1] = 25
+		}
+	}
+	if p.returnsRows {
+		cols, ok := stmt.Columns()
+		if !ok {
+			_ = stmt.Close()
+			return nil, nil, pgerror.New(pgerror.IndeterminateDatatype, "could not determine the result types of the statement").
+				WithHint("Add explicit casts to the parameters.")
+		}
+		p.cols = columnsOf(cols)
+	}
+	p.stmt = stmt
+	p.text = text
+	p.described = true
+	return p.params, p.cols, nil
+}
+
+// castParams wraps parameters in casts: declared types, and VARCHAR for the
+// untyped ones.
+func castParams(q *sql.Query, text string, declared []uint32, untyped []int) string {
+	want := map[int32]string{}
+	for i, oid := range declared {
+		if oid != 0 {
+			if name := types.DuckDBName(oid); name != "" {
+				want[int32(i+1)] = name
+			}
+		}
+	}
+	for _, n := range untyped {
+		want[int32(n)] = "VARCHAR"
+	}
+	if len(want) == 0 || text != q.Text && len(q.AsOf) > 0 {
+		// Parameter locations refer to q.Text; with AS OF rewritten they
+		// moved. Casting is an aid to typing only, so skip it then.
+		if len(q.AsOf) > 0 {
+			return text
+		}
+	}
+	var edits []edit
+	for _, pr := range paramRefs(q.Tree) {
+		t, ok := want[pr.Number]
+		if !ok {
+			continue
+		}
+		ref := fmt.Sprintf("$%d", pr.Number)
+		start := int(pr.Location)
+		if start < 0 || start+len(ref) > len(text) || text[start:start+len(ref)] != ref {
+			continue
+		}
+		edits = append(edits, edit{start: start, end: start + len(ref), text: "CAST(" + ref + " AS " + t + ")"})
+	}
+	return applyEdits(text, edits)
+}
+
+func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
+	if p.stmt != nil {
+		if p.returnsRows {
+			rows, err := p.stmt.Query(ctx, args)
+			if err != nil {
+				return nil, err
+			}
+			return &RowResult{cols: p.cols, rows: rows, tagVerb: p.tagVerb}, nil
+		}
+		n, err := p.stmt.Exec(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		return &CommandResult{Tag: p.tag(n)}, nil
+	}
+	if p.returnsRows {
+		rows, err := p.s.conn.Query(ctx, p.text, args...)
+		if err != nil {
+			return nil, err
+		}
+		return &RowResult{cols: columnsOf(rows.Columns()), rows: rows, tagVerb: p.tagVerb}, nil
+	}
+	n, err := p.s.conn.Exec(ctx, p.text, args...)
+	if err != nil {
+		return nil, err
+	}
+	return &CommandResult{Tag: p.tag(n)}, nil
+}
+
+func (p *duckdbQuery) close() {
+	if p.stmt != nil {
+		_ = p.stmt.Close()
+		p.stmt = nil
+	}
+}
+
+// commandTag is PostgreSQL's CommandComplete tag for a statement.
+func commandTag(node *pg_query.Node) func(int64) string {
+	fixed := func(s string) func(int64) string { return func(int64) string { return s } }
+	switch n := node.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		return func(c int64) string { return fmt.Sprintf("INSERT 0 %d", c) }
+	case *pg_query.Node_UpdateStmt:
+		return func(c int64) string { return fmt.Sprintf("UPDATE %d", c) }
+	case *pg_query.Node_DeleteStmt:
+		return func(c int64) string { return fmt.Sprintf("DELETE %d", c) }
+	case *pg_query.Node_MergeStmt:
+		return func(c int64) string { return fmt.Sprintf("MERGE %d", c) }
+	case *pg_query.Node_SelectStmt, *pg_query.Node_CreateTableAsStmt:
+		if ctas := node.GetCreateTableAsStmt(); ctas != nil && ctas.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
+			return func(c int64) string { return fmt.Sprintf("SELECT %d", c) }
+		}
+		return func(c int64) string { return fmt.Sprintf("SELECT %d", c) }
+	case *pg_query.Node_CreateStmt:
+		return fixed("CREATE TABLE")
+	case *pg_query.Node_ViewStmt:
+		return fixed("CREATE VIEW")
+	case *pg_query.Node_CreateSchemaStmt:
+		return fixed("CREATE SCHEMA")
+	case *pg_query.Node_IndexStmt:
+		return fixed("CREATE INDEX")
+	case *pg_query.Node_CreateSeqStmt:
+		return fixed("CREATE SEQUENCE")
+	case *pg_query.Node_CreateFunctionStmt:
+		return fixed("CREATE FUNCTION")
+	case *pg_query.Node_CreateEnumStmt, *pg_query.Node_CompositeTypeStmt:
+		return fixed("CREATE TYPE")
+	case *pg_query.Node_AlterTableStmt:
+		if n.AlterTableStmt.Objtype == pg_query.ObjectType_OBJECT_VIEW {
+			return fixed("ALTER VIEW")
+		}
+		return fixed("ALTER TABLE")
+	case *pg_query.Node_RenameStmt:
+		if n.RenameStmt.RenameType == pg_query.ObjectType_OBJECT_VIEW || n.RenameStmt.RelationType == pg_query.ObjectType_OBJECT_VIEW {
+			return fixed("ALTER VIEW")
+		}
+		return fixed("ALTER TABLE")
+	case *pg_query.Node_DropStmt:
+		return fixed("DROP " + objectTypeWord(n.DropStmt.RemoveType))
+	case *pg_query.Node_TruncateStmt:
+		return fixed("TRUNCATE TABLE")
+	case *pg_query.Node_CommentStmt:
+		return fixed("COMMENT")
+	case *pg_query.Node_CopyStmt:
+		return func(c int64) string { return fmt.Sprintf("COPY %d", c) }
+	case *pg_query.Node_VacuumStmt:
+		if n.VacuumStmt.IsVacuumcmd {
+			return fixed("VACUUM")
+		}
+		return fixed("ANALYZE")
+	case *pg_query.Node_CheckPointStmt:
+		return fixed("CHECKPOINT")
+	case *pg_query.Node_DeallocateStmt:
+		return fixed("DEALLOCATE")
+	case *pg_query.Node_DiscardStmt:
+		return fixed("DISCARD ALL")
+	case *pg_query.Node_GrantStmt:
+		if n.GrantStmt.IsGrant {
+			return fixed("GRANT")
+		}
+		return fixed("REVOKE")
+	case *pg_query.Node_PrepareStmt:
+		return fixed("PREPARE")
+	case *pg_query.Node_ExecuteStmt:
+		return fixed("EXECUTE")
+	case *pg_query.Node_CallStmt:
+		return fixed("CALL")
+	}
+	return fixed("OK")
+}
+
+func objectTypeWord(t pg_query.ObjectType) string {
+	w := strings.TrimPrefix(t.String(), "OBJECT_")
+	switch w {
+	case "MATVIEW":
+		return "MATERIALIZED VIEW"
+	case "FOREIGN_TABLE":
+		return "FOREIGN TABLE"
+	}
+	return strings.ReplaceAll(w, "_", " ")
+}

@@ -1,0 +1,149 @@
+package planner
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+	"github.com/featurehouse/featurehouse/sql/types"
+)
+
+// Transaction statuses, as ReadyForQuery reports them.
+const (
+	TxIdle   = 'I'
+	TxBlock  = 'T'
+	TxFailed = 'E'
+)
+
+// Session is one client's state.
+type Session struct {
+	p      *Planner
+	conn   *duckdb.Conn
+	info   SessionInfo
+	notify func(*pgerror.Error)
+
+	mu       sync.Mutex // guards params/changed against ParameterStatus from pgwire
+	params   map[string]string
+	changed  map[string]bool
+	reported bool
+	loc      *time.Location
+	tx       byte
+}
+
+func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
+	s := &Session{p: p, conn: conn, info: info, notify: info.Notify, tx: TxIdle,
+		params: defaultParams(p.cfg.ServerVersion, info.User), changed: map[string]bool{}, loc: time.UTC}
+	if s.notify == nil {
+		s.notify = func(*pgerror.Error) {}
+	}
+	return s
+}
+
+// TxStatus is the ReadyForQuery status.
+func (s *Session) TxStatus() byte { return s.tx }
+
+// Options are the settings value output depends on.
+func (s *Session) Options() types.Options { return types.Options{Location: s.loc} }
+
+// ParameterStatus returns reportable parameters changed since the last call
+// (all of them the first time).
+func (s *Session) ParameterStatus() [][2]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out [][2]string
+	for _, name := range reportable {
+		key := strings.ToLower(name)
+		if !s.reported || s.changed[key] {
+			out = append(out, [2]string{name, s.params[key]})
+		}
+	}
+	s.reported = true
+	s.changed = map[string]bool{}
+	return out
+}
+
+// Close ends the session; DuckDB rolls back an open transaction.
+func (s *Session) Close() error {
+	s.p.sessions.Add(-1)
+	return s.conn.Close()
+}
+
+// inBlock reports whether a transaction block is open (failed or not).
+func (s *Session) inBlock() bool { return s.tx != TxIdle }
+
+// failed is called when a statement fails: inside a block the block fails,
+// as in PostgreSQL.
+func (s *Session) failed() {
+	if s.tx == TxBlock {
+		s.tx = TxFailed
+	}
+}
+
+func (s *Session) begin(ctx context.Context) (string, error) {
+	if s.inBlock() {
+		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
+		return "BEGIN", nil
+	}
+	if _, err := s.conn.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return "", err
+	}
+	s.tx = TxBlock
+	return "BEGIN", nil
+}
+
+func (s *Session) commit(ctx context.Context) (string, error) {
+	switch s.tx {
+	case TxIdle:
+		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
+		return "COMMIT", nil
+	case TxFailed:
+		_, _ = s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		s.tx = TxIdle
+		return "ROLLBACK", nil
+	}
+	s.tx = TxIdle
+	if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
+		_, _ = s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		return "", err
+	}
+	return "COMMIT", nil
+}
+
+func (s *Session) rollback(ctx context.Context) (string, error) {
+	if s.tx == TxIdle {
+		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
+		return "ROLLBACK", nil
+	}
+	s.tx = TxIdle
+	if _, err := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+		return "", err
+	}
+	return "ROLLBACK", nil
+}
+
+// searchPath lists the schemas unqualified names resolve in.
+func (s *Session) searchPath() []string {
+	s.mu.Lock()
+	sp := s.params["search_path"]
+	s.mu.Unlock()
+	var out []string
+	for _, part := range strings.Split(sp, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" || part == `"$user"` || part == "$user" {
+			continue
+		}
+		if strings.HasPrefix(part, `"`) && strings.HasSuffix(part, `"`) && len(part) >= 2 {
+			part = strings.ReplaceAll(part[1:len(part)-1], `""`, `"`)
+		} else {
+			part = strings.ToLower(part)
+		}
+		out = append(out, part)
+	}
+	if len(out) == 0 {
+		out = []string{"public"}
+	}
+	return out
+}

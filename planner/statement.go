@@ -1,0 +1,220 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/featurehouse/featurehouse/sql"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
+	"github.com/featurehouse/featurehouse/sql/types"
+)
+
+// CommandResult is a statement that returns no rows.
+type CommandResult struct {
+	Tag   string
+	Empty bool
+}
+
+// Statement is a planned statement. Planning that needs DuckDB (describing
+// columns and parameters) is lazy: statements of one simple-query message
+// are parsed together but each is planned when it runs, after the ones
+// before it (CREATE TABLE t ...; INSERT INTO t ...).
+type Statement struct {
+	s          *Session
+	parsed     sql.Statement
+	paramTypes []uint32 // as declared by the client
+	plan       plan
+}
+
+// plan is how a statement runs.
+type plan interface {
+	// describe returns parameter OIDs and result columns (nil: no rows).
+	describe(ctx context.Context) ([]uint32, []types.Column, error)
+	execute(ctx context.Context, args []any) (any, error)
+	close()
+}
+
+// Parse parses text into statements (simple query protocol).
+func (s *Session) Parse(ctx context.Context, text string) ([]*Statement, error) {
+	parsed, err := sql.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Statement, len(parsed))
+	for i, p := range parsed {
+		out[i] = &Statement{s: s, parsed: p}
+	}
+	return out, nil
+}
+
+// Prepare parses and plans one statement (extended protocol). Errors that
+// PostgreSQL reports at Parse (unknown table, unknown column) are reported
+// here too.
+func (s *Session) Prepare(ctx context.Context, text string, paramTypes []uint32) (*Statement, error) {
+	parsed, err := sql.ParseOne(text)
+	if err != nil {
+		return nil, err
+	}
+	st := &Statement{s: s, parsed: parsed, paramTypes: paramTypes}
+	if s.tx == TxFailed {
+		// Nothing can be planned in an aborted transaction; Execute reports it.
+		return st, nil
+	}
+	if _, err := st.ensurePlan(ctx); err != nil {
+		return nil, err
+	}
+	if _, _, err := st.plan.describe(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *Statement) ensurePlan(ctx context.Context) (plan, error) {
+	if st.plan != nil {
+		return st.plan, nil
+	}
+	p, err := st.s.planStatement(ctx, st.parsed, st.paramTypes)
+	if err != nil {
+		return nil, err
+	}
+	st.plan = p
+	return p, nil
+}
+
+// ParamTypes are the parameter OIDs.
+func (st *Statement) ParamTypes() []uint32 {
+	if st.plan == nil {
+		return st.paramTypes
+	}
+	p, _, err := st.plan.describe(context.Background())
+	if err != nil {
+		return st.paramTypes
+	}
+	return p
+}
+
+// Columns describes the result rows (nil: none).
+func (st *Statement) Columns() []types.Column {
+	if st.plan == nil {
+		return nil
+	}
+	_, c, err := st.plan.describe(context.Background())
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+// Execute runs the statement. The result is *CommandResult, *RowResult,
+// *CopyIn or *CopyOut.
+func (st *Statement) Execute(ctx context.Context, args []any) (res any, err error) {
+	s := st.s
+	defer func() {
+		if r := recover(); r != nil {
+			err = pgerror.New(pgerror.InternalError, "internal error: %v", r)
+		}
+		if err != nil {
+			s.failed()
+		}
+	}()
+	if st.parsed == nil {
+		return &CommandResult{Empty: true}, nil
+	}
+	if s.tx == TxFailed && !endsTransaction(st.parsed) {
+		return nil, pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+	}
+	p, err := st.ensurePlan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.execute(ctx, args)
+}
+
+// Close releases the statement.
+func (st *Statement) Close() error {
+	if st.plan != nil {
+		st.plan.close()
+	}
+	return nil
+}
+
+// planStatement picks the route of one statement.
+func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, paramTypes []uint32) (plan, error) {
+	switch stmt := parsed.(type) {
+	case nil:
+		return &commandPlan{run: func(context.Context) (string, error) { return "", nil }, empty: true}, nil
+	case *sql.CreateFeatureGroup:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.createFeatureGroup(ctx, stmt) }), nil
+	case *sql.AlterFeatureGroup:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.alterFeatureGroup(ctx, stmt) }), nil
+	case *sql.DropFeatureGroup:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.dropFeatureGroup(ctx, stmt) }), nil
+	case *sql.AlterFeature:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.alterFeature(ctx, stmt) }), nil
+	case *sql.CommentOn:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.commentOn(ctx, stmt) }), nil
+	case *sql.Query:
+		return s.planQuery(ctx, stmt, paramTypes)
+	default:
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "unsupported statement %T", parsed)
+	}
+}
+
+// commandPlan runs a function and reports a tag.
+type commandPlan struct {
+	run   func(context.Context) (string, error)
+	empty bool
+}
+
+func (p *commandPlan) describe(context.Context) ([]uint32, []types.Column, error) {
+	return nil, nil, nil
+}
+func (p *commandPlan) close() {}
+func (p *commandPlan) execute(ctx context.Context, _ []any) (any, error) {
+	tag, err := p.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &CommandResult{Tag: tag, Empty: p.empty}, nil
+}
+
+// catalogPlan runs feature-store DDL. Like CREATE DATABASE in PostgreSQL it
+// cannot run inside a transaction block: it commits on its own.
+func (s *Session) catalogPlan(run func(context.Context) (string, error)) plan {
+	return &commandPlan{run: func(ctx context.Context) (string, error) {
+		if s.inBlock() {
+			return "", pgerror.New(pgerror.ActiveSQLTransaction, "feature store DDL cannot run inside a transaction block")
+		}
+		return run(ctx)
+	}}
+}
+
+// rowsPlan returns fixed rows (SHOW).
+type rowsPlan struct {
+	cols []types.Column
+	rows func(context.Context) ([][]any, error)
+	tag  string
+}
+
+func (p *rowsPlan) describe(context.Context) ([]uint32, []types.Column, error) {
+	return nil, p.cols, nil
+}
+func (p *rowsPlan) close() {}
+func (p *rowsPlan) execute(ctx context.Context, _ []any) (any, error) {
+	rows, err := p.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newStaticRows(p.cols, rows, p.tag), nil
+}
+
+func textColumn(name string) types.Column {
+	return types.Column{Name: name, Type: types.FromDuckDB("VARCHAR")}
+}
+
+func errorf(code, format string, args ...any) error {
+	return pgerror.New(code, format, args...)
+}
+
+var _ = fmt.Sprintf
