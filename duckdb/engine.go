@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
@@ -71,6 +72,8 @@ type Engine struct {
 	groupLocks sync.Map // group id → *sync.Mutex: serialises manifest commits per group
 	layouts    sync.Map // group id → GroupLayout, for the flusher
 
+	pending  sync.Map // group id → *atomic.Int64: rows written to unflushed since the last flush
+	flushNow chan struct{}
 	stop     chan struct{}
 	flushers sync.WaitGroup
 	closed   sync.Once
@@ -104,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %s: %w", path, err)
 	}
-	e := &Engine{cfg: cfg, connector: connector, log: cfg.Logger, stop: make(chan struct{})}
+	e := &Engine{cfg: cfg, connector: connector, log: cfg.Logger, stop: make(chan struct{}), flushNow: make(chan struct{}, 1)}
 	e.db = sql.OpenDB(connector)
 	if err := e.bootstrap(ctx); err != nil {
 		_ = e.db.Close()
@@ -205,6 +208,24 @@ func (e *Engine) Close(ctx context.Context) error {
 		err = errors.Join(e.db.Close(), e.connector.Close())
 	})
 	return err
+}
+
+// noteUnflushed counts rows written to a group's unflushed table and wakes
+// the flusher once they reach FlushRows.
+func (e *Engine) noteUnflushed(id, n int64) {
+	v, _ := e.pending.LoadOrStore(id, new(atomic.Int64))
+	if v.(*atomic.Int64).Add(n) >= e.cfg.FlushRows {
+		select {
+		case e.flushNow <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Engine) resetUnflushed(id int64) {
+	if v, ok := e.pending.Load(id); ok {
+		v.(*atomic.Int64).Store(0)
+	}
 }
 
 func (e *Engine) groupLock(id int64) *sync.Mutex {

@@ -22,12 +22,13 @@ func (e *Engine) StartFlusher() {
 			case <-e.stop:
 				return
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-				if err := e.FlushAll(ctx, false); err != nil {
-					e.log.Warn("flush failed", "err", err)
-				}
-				cancel()
+			case <-e.flushNow:
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			if err := e.FlushAll(ctx, false); err != nil {
+				e.log.Warn("flush failed", "err", err)
+			}
+			cancel()
 		}
 	}()
 }
@@ -62,6 +63,7 @@ func (e *Engine) FlushGroup(ctx context.Context, g *GroupLayout, force bool) err
 	if n == 0 {
 		return nil
 	}
+	e.resetUnflushed(g.ID)
 	old, _ := oldest.(time.Time)
 	if !force && n < e.cfg.FlushRows && time.Since(old) < e.cfg.FlushAge {
 		return nil

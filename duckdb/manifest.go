@@ -31,13 +31,13 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS feature_store.files (
 
 // fileEntry is a manifest row being added.
 type fileEntry struct {
-	path       string // relative to DataDir
-	partition  string
-	rows       int64
-	size       int64
-	minET      string
-	maxET      string
-	columns    []string
+	path      string // relative to DataDir
+	partition string
+	rows      int64
+	size      int64
+	minET     string
+	maxET     string
+	columns   []string
 }
 
 // liveFiles returns the group's live files (path, columns) as of the

@@ -98,6 +98,7 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 			return 0, err
 		}
 	}
+	c.engine.noteUnflushed(g.ID, n)
 	return n, nil
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs and is missing: the PostgreSQL 15 client
+# (psql) for the end-to-end tests. As root it installs Debian packages;
+# otherwise it says what is missing and fails.
+set -euo pipefail
+
+missing=()
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make test needs: ${missing[*]} (install them with apt-get, or run make test as root)" >&2
+	exit 1
+fi
+echo "installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}"
