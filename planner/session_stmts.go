@@ -7,6 +7,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/featurehouse/featurehouse/sql"
 	"github.com/featurehouse/featurehouse/sql/pgerror"
 	"github.com/featurehouse/featurehouse/sql/types"
 )
@@ -175,6 +176,90 @@ func displayParamName(key string) string {
 }
 
 // explainPlan shows the route and, for DuckDB, the SQL it runs and DuckDB's plan.
-func (s *Session) explainPlan(ctx context.Context, q interface{ SQL() string }, es *pg_query.ExplainStmt) (plan, error) {
-	return nil, pgerror.New(pgerror.FeatureNotSupported, "EXPLAIN is not supported yet")
+func (s *Session) explainPlan(ctx context.Context, q *sql.Query, es *pg_query.ExplainStmt) (plan, error) {
+	analyze := false
+	for _, o := range es.Options {
+		if d := o.GetDefElem(); d != nil && strings.EqualFold(d.Defname, "analyze") {
+			analyze = defElemString(d) != "false"
+		}
+	}
+	if err := s.checkFeatureStatus(q.Tree); err != nil {
+		return nil, err
+	}
+	edits, err := s.asOfEdits(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	text := applyEdits(q.Text, edits)
+	inner, err := explainedText(text)
+	if err != nil {
+		return nil, err
+	}
+	prefix := "EXPLAIN "
+	if analyze {
+		prefix = "EXPLAIN ANALYZE "
+	}
+	return &rowsPlan{
+		cols: []types.Column{textColumn("QUERY PLAN")},
+		tag:  "EXPLAIN",
+		rows: func(ctx context.Context) ([][]any, error) {
+			out := [][]any{{"Route: DuckDB (offline store)"}, {"DuckDB SQL: " + strings.Join(strings.Fields(inner), " ")}}
+			rows, err := s.conn.Query(ctx, prefix+inner)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			for {
+				r, err := rows.Next()
+				if err != nil {
+					break
+				}
+				v, _ := r[len(r)-1].(string)
+				for _, line := range strings.Split(strings.TrimRight(v, "\n"), "\n") {
+					out = append(out, []any{line})
+				}
+			}
+			return out, nil
+		},
+	}, nil
+}
+
+// explainedText is the statement after EXPLAIN and its options.
+func explainedText(text string) (string, error) {
+	res, err := pg_query.Scan(text)
+	if err != nil {
+		return "", pgerror.New(pgerror.SyntaxError, "%s", err.Error())
+	}
+	toks := res.Tokens
+	i := 0
+	if i < len(toks) && toks[i].Token == pg_query.Token_EXPLAIN {
+		i++
+	}
+	if i < len(toks) && text[toks[i].Start:toks[i].End] == "(" {
+		depth := 0
+		for ; i < len(toks); i++ {
+			switch text[toks[i].Start:toks[i].End] {
+			case "(":
+				depth++
+			case ")":
+				depth--
+			}
+			if depth == 0 {
+				i++
+				break
+			}
+		}
+	}
+	for i < len(toks) {
+		switch toks[i].Token {
+		case pg_query.Token_ANALYZE, pg_query.Token_ANALYSE, pg_query.Token_VERBOSE:
+			i++
+			continue
+		}
+		break
+	}
+	if i >= len(toks) {
+		return "", pgerror.New(pgerror.SyntaxError, "syntax error at end of input")
+	}
+	return text[toks[i].Start:], nil
 }
