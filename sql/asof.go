@@ -27,6 +27,8 @@ var asOfStopWords = []string{
 	"as", "version", "known", "tablesample",
 }
 
+var joinWords = []string{"join", "left", "right", "inner", "full", "cross", "natural"}
+
 // fromEnders end a FROM list at their parenthesis depth: a comma after them
 // no longer introduces a relation.
 var fromEnders = []string{
@@ -65,6 +67,12 @@ func (c *cursor) findAsOf() []asOfMatch {
 			inFrom[top] = true
 		case isAnyWord(t, fromEnders):
 			inFrom[top] = false
+		case t.isWord("asof") && i+1 < len(toks) && isAnyWord(&toks[i+1], joinWords):
+			// PostgreSQL would take DuckDB's `t ASOF JOIN u` as an alias
+			// "asof" and run a plain join: refuse it instead.
+			c.fail(pgerror.New(pgerror.FeatureNotSupported, "ASOF JOIN is not supported").
+				WithHint("Write JOIN g AS OF l.ts alias USING (key) for a point-in-time join.").
+				WithPosition(charPos(c.text, t.start)))
 		case t.id == pg_query.Token_AS && i+1 < len(toks) && toks[i+1].id == pg_query.Token_OF:
 			if m, ok := c.asOfAt(i, inFrom[top]); ok {
 				out = append(out, m)

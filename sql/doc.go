@@ -7,5 +7,11 @@
 //
 // It turns text into the statement model below and nothing more: it does not
 // resolve names, know the catalog, or run anything. It imports only pg_query
-// and sql/pgerror.
+// (with its protobuf runtime, for Walk) and sql/pgerror.
+//
+// Files: parse.go (Parse, ParseOne, dispatch), split.go (statements),
+// tokens.go and cursor.go (tokens and the recursive-descent helpers),
+// featuregroup.go, feature.go, coldef.go, typename.go, options.go (the
+// extension grammar), asof.go (AS OF rewrite), errors.go (PostgreSQL-shaped
+// errors and character positions), walk.go (helpers over pg_query trees).
 package sql
