@@ -120,7 +120,7 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 		}
 		if refersToColumns(expr) {
 			return nil, pgerror.New(pgerror.FeatureNotSupported, "point-in-time joins (AS OF a column of another relation) are not supported yet").
-				WithPosition(a.ExprPosition)
+				WithPosition(a.ExprPosition + q.Offset)
 		}
 		alias := a.Alias
 		if alias == "" {
