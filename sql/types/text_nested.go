@@ -112,14 +112,26 @@ func appendDuck(buf []byte, dt *duckType, v any, nested bool, opt Options) ([]by
 	return appendDuckScalar(buf, dt.name, v, nested, opt)
 }
 
+// appendDuckScalar appends DuckDB's text of a scalar; inside a nested value
+// it is quoted when it has characters of the nested syntax (DuckDB does
+// this for every type, e.g. '2024-03-01 12:34:56' in a list).
 func appendDuckScalar(buf []byte, name string, v any, nested bool, opt Options) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return append(buf, "NULL"...), nil
+	}
+	s, err := appendDuckScalarText(nil, name, v, opt)
+	if err != nil {
+		return nil, err
+	}
+	if nested && duckNeedsQuotes(string(s)) {
+		return appendDuckQuoted(buf, string(s)), nil
+	}
+	return append(buf, s...), nil
+}
+
+func appendDuckScalarText(buf []byte, name string, v any, opt Options) ([]byte, error) {
+	switch x := v.(type) {
 	case string:
-		if nested && duckNeedsQuotes(x) {
-			return appendDuckQuoted(buf, x), nil
-		}
 		return append(buf, x...), nil
 	case bool:
 		if x {
