@@ -122,6 +122,8 @@ func initConnection(ctx context.Context, execer driver.ExecerContext) error {
 	for _, q := range []string{
 		"SET search_path = 'public'",
 		"SET TimeZone = 'UTC'",
+		// PostgreSQL divides integers as integers (7 / 2 = 3); DuckDB does not by default.
+		"SET integer_division = true",
 	} {
 		if _, err := execer.ExecContext(ctx, q, nil); err != nil {
 			return fmt.Errorf("duckdb: %s: %w", q, err)
