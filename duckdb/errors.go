@@ -17,7 +17,7 @@ var (
 	reFuncMissing   = regexp.MustCompile(`^(?:Scalar|Aggregate|Table)? ?Function with name "?([^"(]+?)"? does not exist`)
 	reAlreadyExists = regexp.MustCompile(`^(?:Table|View) with name "?([^"]+?)"? already exists`)
 	reSchemaExists  = regexp.MustCompile(`^Schema with name "?([^"]+?)"? already exists`)
-	reSyntaxNear    = regexp.MustCompile(`syntax error at or near "(.*)"`)
+	reConvert       = regexp.MustCompile(`^Could not convert string '(.*)' to '?([A-Z0-9_ ]+?)'?$`)
 )
 
 // TranslateError turns a DuckDB error into a PostgreSQL-shaped *pgerror.Error
@@ -81,6 +81,8 @@ func TranslateError(err error) error {
 		code = pgerror.InvalidTextRepresentation
 		if strings.Contains(msg, "out of range") {
 			code = pgerror.NumericValueOutOfRange
+		} else if m := reConvert.FindStringSubmatch(msg); m != nil {
+			msg = `invalid input syntax for type ` + pgTypeName(m[2]) + `: "` + m[1] + `"`
 		}
 	case duckdbdrv.ErrorTypeOutOfRange:
 		code = pgerror.NumericValueOutOfRange
@@ -145,4 +147,33 @@ func cleanMessage(msg string) string {
 	}
 	msg = strings.TrimSuffix(strings.TrimSpace(msg), "!")
 	return msg
+}
+
+// pgTypeName names DuckDB's internal type names as PostgreSQL's messages do.
+func pgTypeName(duck string) string {
+	switch duck {
+	case "INT8", "TINYINT", "INT16", "SMALLINT":
+		return "smallint"
+	case "INT32", "INTEGER":
+		return "integer"
+	case "INT64", "BIGINT":
+		return "bigint"
+	case "FLOAT":
+		return "real"
+	case "DOUBLE":
+		return "double precision"
+	case "BOOL", "BOOLEAN":
+		return "boolean"
+	case "DATE":
+		return "date"
+	case "TIMESTAMP":
+		return "timestamp without time zone"
+	case "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ":
+		return "timestamp with time zone"
+	case "UUID":
+		return "uuid"
+	case "INTERVAL":
+		return "interval"
+	}
+	return strings.ToLower(duck)
 }

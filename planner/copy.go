@@ -368,6 +368,14 @@ func (c *CopyIn) Done(ctx context.Context) (tag string, err error) {
 	if err := c.buf.Flush(); err != nil {
 		return "", fmt.Errorf("write COPY spool: %w", err)
 	}
+	if pt, ok := c.spool.(*passthrough); ok && pt.trim > 0 {
+		// psql and others end CSV data with a "\." line, which is not data.
+		if st, err := c.file.Stat(); err == nil {
+			if err := c.file.Truncate(st.Size() - pt.trim); err != nil {
+				return "", fmt.Errorf("trim COPY spool: %w", err)
+			}
+		}
+	}
 	c.closed = true
 	if err := c.file.Close(); err != nil {
 		return "", fmt.Errorf("close COPY spool: %w", err)
@@ -467,33 +475,18 @@ func (c *CopyIn) locateBadValue(ctx context.Context, header bool) error {
 		varchar[i] = "VARCHAR"
 	}
 	conn := c.s.conn
-	raw := fmt.Sprintf("temp.fh_copy_raw_%d", spoolCounter.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE "+raw[5:]+" AS SELECT * FROM "+c.readCSV(varchar, header)); err != nil {
+	name := fmt.Sprintf("fh_copy_raw_%d", spoolCounter.Add(1))
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE "+name+" AS SELECT * FROM "+c.readCSV(varchar, header)); err != nil {
 		return nil
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+raw)
+	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+name)
 	offset := int64(1)
 	if header {
 		offset = 2
 	}
-	for _, col := range c.cols {
-		if col.Type == "VARCHAR" {
-			continue
-		}
-		var rowid, val any
-		found, err := conn.QueryRow(ctx, "SELECT rowid, "+quoteIdent(col.Name)+" FROM "+raw+" WHERE "+quoteIdent(col.Name)+
-			" IS NOT NULL AND TRY_CAST("+quoteIdent(col.Name)+" AS "+col.Type+") IS NULL ORDER BY rowid LIMIT 1", nil, &rowid, &val)
-		if err != nil || !found {
-			continue
-		}
-		id, _ := rowid.(int64)
-		v, _ := val.(string)
-		pgType := types.FromDuckDB(col.Type)
-		e := pgerror.New(pgerror.InvalidTextRepresentation, `invalid input syntax for type %s: "%s"`, pgTypeDisplay(pgType), v)
-		e.Where = fmt.Sprintf(`COPY %s, line %d, column %s: "%s"`, c.target.name, id+offset, col.Name, v)
-		return e
-	}
-	return nil
+	return castFailure(ctx, conn, "temp."+name, c.cols, func(rowid int64, col, val string) (string, string) {
+		return "", fmt.Sprintf(`COPY %s, line %d, column %s: "%s"`, c.target.name, rowid+offset, col, val)
+	})
 }
 
 // pgTypeDisplay is the name PostgreSQL uses in "invalid input syntax for type X".

@@ -23,11 +23,39 @@ type spoolWriter interface {
 	finish() error
 }
 
-// passthrough writes client CSV unchanged.
-type passthrough struct{ w *bufio.Writer }
+// passthrough writes client CSV unchanged, noting whether it ends with the
+// end-of-data line `\.`, which is not data; the caller trims it.
+type passthrough struct {
+	w    *bufio.Writer
+	tail []byte // the last bytes written, at most 5
+	n    int64
+	trim int64
+}
 
-func (p *passthrough) write(data []byte) error { _, err := p.w.Write(data); return err }
-func (p *passthrough) finish() error           { return nil }
+func (p *passthrough) write(data []byte) error {
+	p.n += int64(len(data))
+	p.tail = append(p.tail, data...)
+	if len(p.tail) > 5 {
+		p.tail = p.tail[len(p.tail)-5:]
+	}
+	_, err := p.w.Write(data)
+	return err
+}
+
+func (p *passthrough) finish() error {
+	t := string(p.tail)
+	for _, end := range []string{"\\.\r\n", "\\.\n", "\\."} {
+		if !strings.HasSuffix(t, end) {
+			continue
+		}
+		// Only a line of its own: at the start of the data or after a newline.
+		if p.n == int64(len(end)) || len(t) > len(end) && t[len(t)-len(end)-1] == '\n' {
+			p.trim = int64(len(end))
+		}
+		break
+	}
+	return nil
+}
 
 // textToCSV converts PostgreSQL's text COPY format.
 type textToCSV struct {

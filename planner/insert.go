@@ -126,6 +126,11 @@ func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
 	}
 	if _, err := p.s.conn.Exec(ctx, p.template(stage), args...); err != nil {
 		p.s.conn.DropStage(ctx, stage)
+		if isCastError(err) {
+			if located := p.locate(ctx, &layout, args); located != nil {
+				return nil, located
+			}
+		}
 		return nil, err
 	}
 	n, err := p.s.conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{InTransaction: p.s.inBlock(), StatementTime: now()})
@@ -136,3 +141,32 @@ func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
 }
 
 func (p *groupInsert) close() {}
+
+// locate re-runs the insert into a text-typed stage to name the row and
+// column of the first value that does not cast.
+func (p *groupInsert) locate(ctx context.Context, layout *duckdb.GroupLayout, args []any) error {
+	cols := make([]duckdb.Column, len(layout.Columns))
+	for i, c := range layout.Columns {
+		cols[i] = duckdb.Column{Name: c.Name, Type: c.Type}
+	}
+	stage, err := textStage(ctx, p.s.conn, cols, spoolCounter.Add(1))
+	if err != nil {
+		return nil
+	}
+	defer p.s.conn.DropStage(ctx, stage)
+	if _, err := p.s.conn.Exec(ctx, p.template(stage), args...); err != nil {
+		return nil
+	}
+	return castFailure(ctx, p.s.conn, stage, cols, func(rowid int64, col, _ string) (string, string) {
+		return fmt.Sprintf("Failing row %d, column %s.", rowid+1, col), ""
+	})
+}
+
+// isCastError reports a failed conversion of an input value.
+func isCastError(err error) bool {
+	switch pgerror.CodeOf(err) {
+	case pgerror.InvalidTextRepresentation, pgerror.NumericValueOutOfRange, pgerror.InvalidDatetimeFormat, pgerror.DatetimeFieldOverflow:
+		return true
+	}
+	return false
+}
