@@ -71,6 +71,7 @@ type duckdbQuery struct {
 	tagVerb     string // for row-returning statements: "SELECT", "INSERT 0"...
 	tag         func(n int64) string
 	declared    []uint32
+	names       []string // PostgreSQL's result column names
 
 	stmt      *duckdb.Stmt
 	params    []uint32
@@ -98,6 +99,7 @@ func (s *Session) duckdbPlan(ctx context.Context, q *sql.Query, paramTypes []uin
 	p := &duckdbQuery{s: s, q: q, text: text, declared: paramTypes}
 	p.returnsRows, p.tagVerb = returnsRows(node)
 	p.tag = commandTag(node)
+	p.names = resultNames(node)
 	return p, nil
 }
 
@@ -166,7 +168,7 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 			return nil, nil, pgerror.New(pgerror.IndeterminateDatatype, "could not determine the result types of the statement").
 				WithHint("Add explicit casts to the parameters.")
 		}
-		p.cols = columnsOf(cols)
+		p.cols = renameColumns(columnsOf(cols), p.names)
 	}
 	p.stmt = stmt
 	p.text = text
@@ -231,7 +233,7 @@ func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &RowResult{cols: columnsOf(rows.Columns()), rows: rows, tagVerb: p.tagVerb}, nil
+		return &RowResult{cols: renameColumns(columnsOf(rows.Columns()), p.names), rows: rows, tagVerb: p.tagVerb}, nil
 	}
 	n, err := p.s.conn.Exec(ctx, p.text, args...)
 	if err != nil {
