@@ -52,6 +52,18 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		return s.copyPlan(ctx, q, n.CopyStmt)
 	case *pg_query.Node_ExplainStmt:
 		return s.explainPlan(ctx, q, n.ExplainStmt)
+	case *pg_query.Node_DiscardStmt:
+		return &commandPlan{run: func(ctx context.Context) (string, error) {
+			if s.inBlock() {
+				return "", pgerror.New(pgerror.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+			}
+			for name := range defaultParams(s.p.cfg.ServerVersion, s.info.User) {
+				if !readOnlyParams[name] && !isReportOnly(name) {
+					_ = s.resetParam(ctx, name)
+				}
+			}
+			return "DISCARD " + strings.TrimPrefix(n.DiscardStmt.Target.String(), "DISCARD_"), nil
+		}}, nil
 	case *pg_query.Node_CreatedbStmt, *pg_query.Node_DropdbStmt:
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "featurehouse has one database, %q", duckdb.DatabaseName)
 	}
