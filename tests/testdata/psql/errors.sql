@@ -1,0 +1,46 @@
+-- Errors: SQLSTATE, message, position, and nothing stored by a failed
+-- statement. VERBOSITY verbose shows the SQLSTATE.
+\set VERBOSITY verbose
+CREATE FEATURE GROUP g (id INTEGER ENTITY KEY, ts TIMESTAMPTZ EVENT TIME, age INTEGER NOT NULL CHECK (age BETWEEN 0 AND 120), name TEXT);
+SELEC 1;
+SELECT * FROM g WHERE;
+SELECT * FROM g AS OF;
+CREATE FEATURE GROUP x (id INTEGER ENTITY KEY ts TIMESTAMPTZ EVENT TIME);
+SELECT * FROM nope;
+SELECT * FROM nope AS OF TIMESTAMP '2024-01-01';
+INSERT INTO nope VALUES (1);
+SELECT nope FROM g;
+SELECT id FROM g AS OF TIMESTAMP '2024-01-01' WHERE nope = 1;
+INSERT INTO g (id, ts, nope) VALUES (1, '2024-01-01', 1);
+INSERT INTO g (id, ts, name) VALUES (1, '2024-01-01', 'no age');
+INSERT INTO g (id, ts, age) VALUES (1, '2024-01-01', 121);
+-- only row 3 fails: nothing of the statement is stored
+INSERT INTO g (id, ts, age) VALUES (1, '2024-01-01', 1), (2, '2024-01-01', 2), (3, '2024-01-01', -3), (4, '2024-01-01', 4);
+INSERT INTO g (id, ts, age) VALUES ('abc', '2024-01-01', 1);
+INSERT INTO g (id, ts, age) VALUES (1, 'not a time', 1);
+SELECT count(*) FROM g;
+-- a bad COPY line names the line and column; nothing is stored
+COPY g FROM STDIN WITH (FORMAT csv);
+1,2024-01-01,30,a
+2,2024-01-02,x,b
+3,2024-01-03,31,c
+\.
+COPY g (id, ts, age) FROM STDIN;
+1	2024-01-01	30
+2	2024-01-02	130
+\.
+COPY g (id, ts, age) FROM STDIN;
+1	2024-01-01	30
+2	2024-01-02	\N
+\.
+COPY g (id, ts, age) FROM STDIN;
+1	2024-01-01	30	extra
+\.
+SELECT count(*) FROM g;
+-- and the session goes on
+COPY g (id, ts, age, name) FROM STDIN WITH (FORMAT csv, HEADER);
+id,ts,age,name
+1,2024-01-01,30,"a, quoted"
+2,2024-01-02,40,
+\.
+SELECT id, ts, age, name, name IS NULL AS name_null FROM g ORDER BY id;
