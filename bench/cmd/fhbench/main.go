@@ -1,0 +1,41 @@
+// Command fhbench runs featurehouse's benchmarks B5 (bulk ingest) and B6
+// (large result) against their peers in one run, on the same data, and
+// prints every figure it measured with the ratios. bench/run.sh builds it
+// and featurehouse and calls it; see bench/README.md.
+//
+//	fhbench run -scale N -repeat R -work DIR -featurehouse BIN
+//	fhbench duckdb-load -csv FILE -mode ctas|parquet -out PATH   (internal: the DuckDB peer)
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	args := os.Args[1:]
+	cmd := "run"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd {
+	case "run":
+		err = runBench(ctx, args)
+	case "duckdb-load":
+		err = duckdbLoad(ctx, args)
+	case "gen":
+		err = genMain(args)
+	default:
+		err = fmt.Errorf("unknown command %q (run, duckdb-load, gen)", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fhbench:", err)
+		os.Exit(1)
+	}
+}
