@@ -196,14 +196,24 @@ func (c *conn) readLoop() {
 			c.deliver(inMsg{eof: true})
 		}
 	}()
-	var hdr [5]byte
+	var hdr [4]byte
 	for {
+		typ, err := c.br.ReadByte()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		// Judge the type before trusting the length that follows: garbage
+		// is answered at once rather than after waiting for its "body".
+		if !knownMessageType(typ) {
+			c.deliver(inMsg{err: fatal(errProtocol("invalid frontend message type %d", typ))})
+			return
+		}
 		if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
 			c.readFailed(err)
 			return
 		}
-		typ := hdr[0]
-		n := int64(int32(binary.BigEndian.Uint32(hdr[1:])))
+		n := int64(int32(binary.BigEndian.Uint32(hdr[:])))
 		if n < 4 {
 			c.deliver(inMsg{err: fatal(errProtocol("invalid message length"))})
 			return
@@ -222,6 +232,15 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// knownMessageType: the frontend messages this server reads after startup.
+func knownMessageType(typ byte) bool {
+	switch typ {
+	case 'Q', 'P', 'B', 'D', 'E', 'C', 'H', 'S', 'd', 'c', 'f', 'F', 'X':
+		return true
+	}
+	return false
 }
 
 func (c *conn) readFailed(err error) {
@@ -318,14 +337,7 @@ func (c *conn) loop() {
 
 // handle runs one message; false closes the connection.
 func (c *conn) handle(m inMsg) bool {
-	switch m.typ {
-	case 'Q', 'P', 'B', 'D', 'E', 'C', 'H', 'S', 'd', 'c', 'f', 'F':
-	case 'X':
-		return false
-	default:
-		// The framing can no longer be trusted: PostgreSQL ends the
-		// connection too.
-		c.sendError(fatal(errProtocol("invalid frontend message type %d", m.typ)))
+	if m.typ == 'X' {
 		return false
 	}
 	if c.ignoreTillSync && m.typ != 'S' {

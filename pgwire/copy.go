@@ -34,8 +34,13 @@ func (c *conn) runCopyIn(ctx context.Context, r CopyInResult) *pgerror.Error {
 		select {
 		case m = <-c.msgs:
 		case <-ctx.Done():
-			// Cancelled while waiting for data (CancelRequest, shutdown).
-			r.Fail(context.WithoutCancel(ctx), "canceled")
+			// Cancelled while waiting for data (CancelRequest, shutdown,
+			// the client went away).
+			reason := "canceled"
+			if context.Cause(ctx) == errClientGone {
+				reason = "connection lost"
+			}
+			r.Fail(context.WithoutCancel(ctx), reason)
 			return statementError(ctx, ctx.Err())
 		}
 		switch {
