@@ -1,5 +1,3 @@
-//go:build fhtypesready
-
 package pgwire
 
 import "github.com/featurehouse/featurehouse/sql/types"
