@@ -82,7 +82,13 @@ func TranslateError(err error) error {
 		if strings.Contains(msg, "out of range") {
 			code = pgerror.NumericValueOutOfRange
 		} else if m := reConvert.FindStringSubmatch(msg); m != nil {
-			msg = `invalid input syntax for type ` + pgTypeName(m[2]) + `: "` + m[1] + `"`
+			t := pgTypeName(m[2])
+			msg = `invalid input syntax for type ` + t + `: "` + m[1] + `"`
+			if strings.Contains(t, "time") || t == "date" || t == "interval" {
+				code = pgerror.InvalidDatetimeFormat
+			}
+		} else if strings.Contains(msg, "date field") || strings.Contains(msg, "timestamp field") || strings.Contains(msg, "time field") || strings.Contains(msg, "interval") {
+			code = pgerror.InvalidDatetimeFormat
 		}
 	case duckdbdrv.ErrorTypeOutOfRange:
 		code = pgerror.NumericValueOutOfRange

@@ -117,6 +117,17 @@ func (g *GroupLayout) storedColumnsDDL() string {
 	return strings.Join(parts, ", ")
 }
 
+// storedColumnNames lists the unflushed table's columns in stored-row order
+// (the table's own order may differ after ADD FEATURE).
+func (g *GroupLayout) storedColumnNames() string {
+	parts := make([]string, 0, len(g.Columns)+2)
+	for _, c := range g.Columns {
+		parts = append(parts, QuoteIdent(c.Name))
+	}
+	parts = append(parts, SeqColumn, WrittenAtColumn)
+	return strings.Join(parts, ", ")
+}
+
 // visibleColumns lists the columns of the public view.
 func (g *GroupLayout) visibleColumns() []string {
 	var out []string

@@ -65,7 +65,14 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 	if n == 0 {
 		return 0, nil
 	}
-	if err := c.checkStage(ctx, g, stage, opt); err != nil {
+	// Inside a transaction DuckDB numbers uncommitted rows from a large
+	// offset; row numbers and write order count from the stage's first row.
+	var first any
+	if _, err := c.QueryRow(ctx, "SELECT min(rowid) FROM "+stage, nil, &first); err != nil {
+		return 0, err
+	}
+	firstRow, _ := first.(int64)
+	if err := c.checkStage(ctx, g, stage, opt, firstRow); err != nil {
 		return 0, err
 	}
 	ts := QuoteString(opt.StatementTime.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))
@@ -78,7 +85,7 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 		return 0, err
 	}
 	seqBase, _ := base.(int64)
-	src := stageSource{stage: stage, seqBase: seqBase << 32, writtenAt: ts}
+	src := stageSource{stage: stage, seqBase: seqBase<<32 - firstRow, writtenAt: ts}
 	if !opt.InTransaction && n >= c.engine.cfg.DirectWriteRows {
 		return n, c.engine.writeParquet(ctx, c, g, src.selectSQL(g), true)
 	}
@@ -87,7 +94,7 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 			return 0, err
 		}
 	}
-	if _, err := c.Exec(ctx, "INSERT INTO "+g.UnflushedTable()+" "+src.selectSQL(g)); err != nil {
+	if _, err := c.Exec(ctx, "INSERT INTO "+g.UnflushedTable()+" ("+g.storedColumnNames()+") "+src.selectSQL(g)); err != nil {
 		if !opt.InTransaction {
 			_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
@@ -120,10 +127,10 @@ func (s stageSource) selectSQL(g *GroupLayout) string {
 
 // checkStage enforces NOT NULL (entity keys, event time excepted: it
 // defaults) and CHECK constraints, naming the first failing row.
-func (c *Conn) checkStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions) error {
-	label := opt.RowLabel
-	if label == nil {
-		label = func(rowid int64) string { return fmt.Sprintf("row %d", rowid+1) }
+func (c *Conn) checkStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions, firstRow int64) error {
+	label := func(rowid int64) string { return fmt.Sprintf("row %d", rowid-firstRow+1) }
+	if opt.RowLabel != nil {
+		label = func(rowid int64) string { return opt.RowLabel(rowid - firstRow) }
 	}
 	isKey := map[string]bool{}
 	for _, k := range g.EntityKeys {
@@ -141,7 +148,7 @@ func (c *Conn) checkStage(ctx context.Context, g *GroupLayout, stage string, opt
 			e := pgerror.New(pgerror.NotNullViolation, `null value in column "%s" of relation "%s" violates not-null constraint`, col.Name, g.Name)
 			e.Detail = fmt.Sprintf("Failing %s contains %s.", label(rowid), c.rowText(ctx, g, stage, rowid))
 			if opt.Context != nil {
-				e.Where = opt.Context(rowid)
+				e.Where = opt.Context(rowid - firstRow)
 			}
 			return e
 		}
@@ -160,7 +167,7 @@ func (c *Conn) checkStage(ctx context.Context, g *GroupLayout, stage string, opt
 			e := pgerror.New(pgerror.CheckViolation, `new row for relation "%s" violates check constraint "%s"`, g.Name, chk.Name)
 			e.Detail = fmt.Sprintf("Failing %s contains %s.", label(rowid), c.rowText(ctx, g, stage, rowid))
 			if opt.Context != nil {
-				e.Where = opt.Context(rowid)
+				e.Where = opt.Context(rowid - firstRow)
 			}
 			return e
 		}

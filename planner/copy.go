@@ -267,7 +267,11 @@ func (p *copyInPlan) execute(ctx context.Context, _ []any) (any, error) {
 	case "binary":
 		in.spool = &binaryToCSV{w: in.buf, cols: typed, relation: target.name}
 	default:
-		in.spool = &textToCSV{w: in.buf, delim: p.opts.delimiter[0], null: p.opts.null}
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		in.spool = &textToCSV{w: in.buf, delim: p.opts.delimiter[0], null: p.opts.null, cols: names, relation: target.name}
 	}
 	return in, nil
 }
@@ -340,7 +344,11 @@ func (c *CopyIn) NumColumns() int { return len(c.cols) }
 
 // Write spools one CopyData payload.
 func (c *CopyIn) Write(_ context.Context, data []byte) error {
-	return c.spool.write(data)
+	if err := c.spool.write(data); err != nil {
+		c.s.failed()
+		return err
+	}
+	return nil
 }
 
 // Fail discards the data.

@@ -59,12 +59,15 @@ func (p *passthrough) finish() error {
 
 // textToCSV converts PostgreSQL's text COPY format.
 type textToCSV struct {
-	w       *bufio.Writer
-	delim   byte
-	null    string
-	partial []byte // an incomplete last line carried to the next payload
-	ended   bool   // saw the \. end-of-data line
-	field   []byte
+	w        *bufio.Writer
+	delim    byte
+	null     string
+	cols     []string // column names, to check each line's field count
+	relation string
+	lineNo   int
+	partial  []byte // an incomplete last line carried to the next payload
+	ended    bool   // saw the \. end-of-data line
+	field    []byte
 }
 
 func (t *textToCSV) write(data []byte) error {
@@ -119,6 +122,10 @@ func (t *textToCSV) line(line []byte) error {
 		t.ended = true
 		return nil
 	}
+	t.lineNo++
+	if err := t.checkFields(line); err != nil {
+		return err
+	}
 	start := 0
 	first := true
 	for i := 0; i <= len(line); i++ {
@@ -138,6 +145,31 @@ func (t *textToCSV) line(line []byte) error {
 		}
 	}
 	return t.w.WriteByte('\n')
+}
+
+// checkFields fails a line with too many or too few fields, as PostgreSQL does.
+func (t *textToCSV) checkFields(line []byte) error {
+	n := 1
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case t.delim:
+			n++
+		}
+	}
+	where := fmt.Sprintf("COPY %s, line %d: \"%s\"", t.relation, t.lineNo, line)
+	if n > len(t.cols) {
+		e := pgerror.New(pgerror.BadCopyFileFormat, "extra data after last expected column")
+		e.Where = where
+		return e
+	}
+	if n < len(t.cols) {
+		e := pgerror.New(pgerror.BadCopyFileFormat, `missing data for column "%s"`, t.cols[n])
+		e.Where = where
+		return e
+	}
+	return nil
 }
 
 func (t *textToCSV) writeField(raw []byte) error {

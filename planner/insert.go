@@ -77,7 +77,9 @@ func (s *Session) groupInsertPlan(ctx context.Context, q *sql.Query, ins *pg_que
 		}
 	}
 	const marker = "\x00stage\x00"
-	tmpl := applyEdits(q.Text, append(edits, edit{start: start, end: aliasEnd, text: marker + colList}))
+	edits = append(edits, edit{start: start, end: aliasEnd, text: marker + colList})
+	edits = append(edits, keywordEdits(q.Text, edits)...)
+	tmpl := applyEdits(q.Text, edits)
 	return &groupInsert{s: s, q: q, g: g, declared: declared,
 		template: func(stage string) string { return strings.Replace(tmpl, marker, stage, 1) }}, nil
 }

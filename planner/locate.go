@@ -17,6 +17,12 @@ import (
 func castFailure(ctx context.Context, conn *duckdb.Conn, table string, cols []duckdb.Column, where func(rowid int64, col, val string) (detail, context string)) error {
 	var best *pgerror.Error
 	bestRow := int64(-1)
+	// Rows of an uncommitted transaction are numbered from a large offset.
+	var first any
+	if _, err := conn.QueryRow(ctx, "SELECT min(rowid) FROM "+table, nil, &first); err != nil {
+		return nil
+	}
+	firstRow, _ := first.(int64)
 	for _, col := range cols {
 		if col.Type == "VARCHAR" {
 			continue
@@ -32,8 +38,13 @@ func castFailure(ctx context.Context, conn *duckdb.Conn, table string, cols []du
 			continue
 		}
 		v, _ := val.(string)
-		e := pgerror.New(pgerror.InvalidTextRepresentation, `invalid input syntax for type %s: "%s"`, pgTypeDisplay(types.FromDuckDB(col.Type)), v)
-		e.Detail, e.Where = where(id, col.Name, v)
+		code := pgerror.InvalidTextRepresentation
+		switch types.FromDuckDB(col.Type).Name {
+		case "date", "time", "timetz", "timestamp", "timestamptz", "interval":
+			code = pgerror.InvalidDatetimeFormat
+		}
+		e := pgerror.New(code, `invalid input syntax for type %s: "%s"`, pgTypeDisplay(types.FromDuckDB(col.Type)), v)
+		e.Detail, e.Where = where(id-firstRow, col.Name, v)
 		best, bestRow = e, id
 	}
 	if best == nil {

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,13 +71,19 @@ func defaultParams(version, user string) map[string]string {
 		"xmloption":                           "content",
 		"timezone_abbreviations":              "Default",
 		"cursor_tuple_fraction":               "0.1",
-		"search_path_display":                 "",
 	}
 }
 
 // applyStartupParams applies the StartupMessage's parameters, including
 // "-c name=value" pairs in options, as PostgreSQL does.
 func (s *Session) applyStartupParams(ctx context.Context, params map[string]string) error {
+	defer func() {
+		// What the client asked for at startup is what RESET returns to.
+		s.resetValues = map[string]string{}
+		for k, v := range s.params {
+			s.resetValues[k] = v
+		}
+	}()
 	names := make([]string, 0, len(params))
 	for k := range params {
 		names = append(names, k)
@@ -221,6 +228,19 @@ func (s *Session) setParam(ctx context.Context, name, value string) error {
 		if err := s.applySearchPath(ctx, value); err != nil {
 			return err
 		}
+	case "extra_float_digits":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil {
+			return pgerror.New(pgerror.InvalidParameterValue, `invalid value for parameter "extra_float_digits": "%s"`, value)
+		}
+		if n < -15 || n > 3 {
+			return pgerror.New(pgerror.InvalidParameterValue, `%d is outside the valid range for parameter "extra_float_digits" (-15 .. 3)`, n)
+		}
+		s.floatDigits = nil
+		if n != 1 {
+			s.floatDigits = &n
+		}
+		value = strconv.Itoa(n)
 	}
 	s.mu.Lock()
 	s.params[key] = value
@@ -273,11 +293,11 @@ func loadZone(v string) (*time.Location, string, error) {
 	return loc, v, nil
 }
 
-// resetParam restores a parameter's default.
+// resetParam restores a parameter's session default: the value the client
+// gave at startup, else the server's default.
 func (s *Session) resetParam(ctx context.Context, name string) error {
-	def := defaultParams(s.p.cfg.ServerVersion, s.info.User)
 	key := strings.ToLower(name)
-	v, ok := def[key]
+	v, ok := s.resetValues[key]
 	if !ok {
 		if strings.Contains(key, ".") {
 			s.mu.Lock()
@@ -310,3 +330,29 @@ func (s *Session) showParam(name string) (string, error) {
 
 // now is a statement's time.
 func now() time.Time { return time.Now() }
+
+// setLocal sets a parameter until the end of the transaction block.
+func (s *Session) setLocal(ctx context.Context, name, value string) error {
+	key := strings.ToLower(name)
+	s.mu.Lock()
+	old, had := s.params[key]
+	s.mu.Unlock()
+	if err := s.setParam(ctx, key, value); err != nil {
+		return err
+	}
+	if _, saved := s.localRestore[key]; !saved && had {
+		if s.localRestore == nil {
+			s.localRestore = map[string]string{}
+		}
+		s.localRestore[key] = old
+	}
+	return nil
+}
+
+// endLocal restores parameters SET LOCAL changed, at transaction end.
+func (s *Session) endLocal(ctx context.Context) {
+	for k, v := range s.localRestore {
+		_ = s.setParam(context.WithoutCancel(ctx), k, v)
+	}
+	s.localRestore = nil
+}

@@ -99,6 +99,12 @@ func (s *Session) rewriteQuery(ctx context.Context, q *sql.Query) (string, error
 	if err != nil {
 		return "", err
 	}
+	settings, err := s.settingEdits(ctx, q, edits)
+	if err != nil {
+		return "", err
+	}
+	edits = append(edits, settings...)
+	edits = append(edits, keywordEdits(q.Text, edits)...)
 	return applyEdits(q.Text, edits), nil
 }
 
@@ -145,7 +151,7 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 	}
 	stmt, err := p.s.conn.Prepare(ctx, text)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, decorateError(err, p.q)
 	}
 	n := stmt.NumParams()
 	var untyped []int
@@ -226,6 +232,14 @@ func castParams(q *sql.Query, text string, declared []uint32, untyped []int) str
 }
 
 func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
+	res, err := p.run(ctx, args)
+	if err != nil {
+		return nil, decorateError(err, p.q)
+	}
+	return res, nil
+}
+
+func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
 	if p.stmt != nil {
 		if p.returnsRows {
 			rows, err := p.stmt.Query(ctx, args)
@@ -251,7 +265,24 @@ func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ctas := p.q.Tree.Stmts[0].Stmt.GetCreateTableAsStmt(); ctas != nil && ctas.Into != nil && ctas.Into.Rel != nil && !ctas.Into.SkipData {
+		// DuckDB reports no row count for CREATE TABLE AS; PostgreSQL's tag has it.
+		n = p.s.countRows(ctx, ctas.Into.Rel)
+	}
 	return &CommandResult{Tag: p.tag(n)}, nil
+}
+
+func (s *Session) countRows(ctx context.Context, rv *pg_query.RangeVar) int64 {
+	name := quoteIdent(rv.Relname)
+	if rv.Schemaname != "" {
+		name = quoteIdent(rv.Schemaname) + "." + name
+	}
+	var v any
+	if _, err := s.conn.QueryRow(ctx, "SELECT count(*) FROM "+name, nil, &v); err != nil {
+		return 0
+	}
+	n, _ := v.(int64)
+	return n
 }
 
 func (p *duckdbQuery) close() {

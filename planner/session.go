@@ -31,6 +31,11 @@ type Session struct {
 	reported bool
 	loc      *time.Location
 	tx       byte
+	// floatDigits is extra_float_digits when not PostgreSQL's default 1.
+	floatDigits *int
+
+	resetValues  map[string]string // RESET targets: startup values over defaults
+	localRestore map[string]string // values SET LOCAL replaced, restored at transaction end
 }
 
 func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
@@ -46,7 +51,9 @@ func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
 func (s *Session) TxStatus() byte { return s.tx }
 
 // Options are the settings value output depends on.
-func (s *Session) Options() types.Options { return types.Options{Location: s.loc} }
+func (s *Session) Options() types.Options {
+	return types.Options{Location: s.loc, ExtraFloatDigits: s.floatDigits}
+}
 
 // ParameterStatus returns reportable parameters changed since the last call
 // (all of them the first time).
@@ -95,6 +102,7 @@ func (s *Session) begin(ctx context.Context) (string, error) {
 }
 
 func (s *Session) commit(ctx context.Context) (string, error) {
+	defer s.endLocal(ctx)
 	switch s.tx {
 	case TxIdle:
 		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
@@ -113,6 +121,7 @@ func (s *Session) commit(ctx context.Context) (string, error) {
 }
 
 func (s *Session) rollback(ctx context.Context) (string, error) {
+	defer s.endLocal(ctx)
 	if s.tx == TxIdle {
 		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
 		return "ROLLBACK", nil

@@ -15,8 +15,15 @@ import (
 func (s *Session) transactionPlan(ts *pg_query.TransactionStmt) (plan, error) {
 	var run func(context.Context) (string, error)
 	switch ts.Kind {
-	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN:
 		run = s.begin
+	case pg_query.TransactionStmtKind_TRANS_STMT_START:
+		run = func(ctx context.Context) (string, error) {
+			if _, err := s.begin(ctx); err != nil {
+				return "", err
+			}
+			return "START TRANSACTION", nil
+		}
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
 		run = s.commit
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
@@ -35,6 +42,13 @@ func (s *Session) setPlan(vs *pg_query.VariableSetStmt) plan {
 		case pg_query.VariableSetKind_VAR_SET_VALUE:
 			if vs.Name == "transaction_isolation" || strings.HasPrefix(vs.Name, "transaction") {
 				return "SET", nil
+			}
+			if vs.IsLocal {
+				if !s.inBlock() {
+					s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "SET LOCAL can only be used in transaction blocks"})
+					return "SET", nil
+				}
+				return "SET", s.setLocal(ctx, vs.Name, setValue(vs.Args))
 			}
 			return "SET", s.setParam(ctx, vs.Name, setValue(vs.Args))
 		case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
@@ -190,6 +204,7 @@ func (s *Session) explainPlan(ctx context.Context, q *sql.Query, es *pg_query.Ex
 	if err != nil {
 		return nil, err
 	}
+	edits = append(edits, keywordEdits(q.Text, edits)...)
 	text := applyEdits(q.Text, edits)
 	inner, err := explainedText(text)
 	if err != nil {

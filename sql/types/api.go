@@ -26,4 +26,9 @@ type Column struct {
 type Options struct {
 	// Location is the session TimeZone; timestamptz text is shown in it.
 	Location *time.Location
+	// ExtraFloatDigits is the session's extra_float_digits; nil means
+	// PostgreSQL's default 1 (shortest round-trip output). At 0 or below,
+	// floats are shown with 15 (float8) or 6 (float4) plus it significant
+	// digits, as PostgreSQL does.
+	ExtraFloatDigits *int
 }

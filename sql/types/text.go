@@ -42,9 +42,9 @@ func appendText(buf []byte, t Type, v any, opt Options) ([]byte, error) {
 	case OIDInt2, OIDInt4, OIDInt8, OIDOID:
 		return appendIntText(buf, v)
 	case OIDFloat4:
-		return appendFloatText(buf, v, 32)
+		return appendFloatText(buf, v, 32, opt)
 	case OIDFloat8:
-		return appendFloatText(buf, v, 64)
+		return appendFloatText(buf, v, 64, opt)
 	case OIDNumeric:
 		return appendNumericText(buf, v)
 	case OIDBytea:

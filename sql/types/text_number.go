@@ -41,7 +41,7 @@ func appendIntText(buf []byte, v any) ([]byte, error) {
 // extra_float_digits 1: the shortest string that reads back to the same
 // value, in fixed notation when the decimal exponent is in [-4, 15) for
 // float8 and [-4, 6) for float4, else as d.ddde±XX.
-func appendFloatText(buf []byte, v any, bits int) ([]byte, error) {
+func appendFloatText(buf []byte, v any, bits int, opt Options) ([]byte, error) {
 	var f float64
 	switch x := v.(type) {
 	case float32:
@@ -50,6 +50,18 @@ func appendFloatText(buf []byte, v any, bits int) ([]byte, error) {
 		f = x
 	default:
 		return nil, errUnexpected(v)
+	}
+	if efd := opt.ExtraFloatDigits; efd != nil && *efd <= 0 && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		// PostgreSQL's %.*g with DBL_DIG/FLT_DIG + extra_float_digits.
+		prec := 15 + *efd
+		if bits == 32 {
+			prec = 6 + *efd
+			f = float64(float32(f))
+		}
+		if prec < 1 {
+			prec = 1
+		}
+		return strconv.AppendFloat(buf, f, 'g', prec, bits), nil
 	}
 	return appendFloat(buf, f, bits), nil
 }
