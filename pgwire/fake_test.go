@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,9 +25,12 @@ type fakeBackend struct {
 	copyFails    []string // reasons given to CopyInResult.Fail
 	sleepEnded   chan error
 	sleepStarted chan struct{}
-	openStmts    atomic.Int64
-	openRows     atomic.Int64
-	openSession  atomic.Int64
+	// fuzzMode: SLEEP ends after a few milliseconds and PANIC fails
+	// instead, so random input neither stalls nor trips the panic check.
+	fuzzMode    bool
+	openStmts   atomic.Int64
+	openRows    atomic.Int64
+	openSession atomic.Int64
 }
 
 func newFakeBackend() *fakeBackend {
@@ -198,6 +202,9 @@ func (st *fakeStatement) Execute(ctx context.Context, args []any) (Result, error
 		return &fakeRows{b: b, cols: st.Columns(), n: atoiOr(st.words, 1, 1), errAtEnd: st.verb() == "ROWSERR"}, nil
 	case "STREAM":
 		b.openRows.Add(1)
+		if b.fuzzMode {
+			return &fakeRows{b: b, cols: st.Columns(), n: 100}, nil
+		}
 		return &fakeRows{b: b, cols: st.Columns(), n: -1}, nil
 	case "ECHO":
 		row := make([]any, len(args))
@@ -208,6 +215,14 @@ func (st *fakeStatement) Execute(ctx context.Context, args []any) (Result, error
 		b.openRows.Add(1)
 		return &fakeRows{b: b, cols: st.Columns(), n: 1, fixed: []any{"(1,2)"}}, nil
 	case "SLEEP":
+		if b.fuzzMode {
+			select {
+			case <-time.After(5 * time.Millisecond):
+				return &CommandResult{Tag: "SLEEP"}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		b.sleepStarted <- struct{}{}
 		<-ctx.Done()
 		b.sleepEnded <- context.Cause(ctx)
@@ -250,6 +265,9 @@ func (st *fakeStatement) Execute(ctx context.Context, args []any) (Result, error
 	case "COPYOUT":
 		return &fakeCopyOut{n: atoiOr(st.words, 1, 3)}, nil
 	case "PANIC":
+		if b.fuzzMode {
+			return nil, pgerror.New(pgerror.InternalError, "no panic while fuzzing")
+		}
 		panic("fake backend panic")
 	case "EMPTY", "":
 		return &CommandResult{Empty: true}, nil
@@ -320,6 +338,9 @@ func (c *fakeCopyIn) Write(ctx context.Context, data []byte) error {
 func (c *fakeCopyIn) Done(ctx context.Context) (string, error) {
 	c.b.mu.Lock()
 	defer c.b.mu.Unlock()
+	// psql before 18 sends the end-of-data line "\." as data, as real
+	// COPY parsers expect.
+	c.buf = bytes.TrimSuffix(c.buf, []byte("\\.\n"))
 	c.b.copied = append(c.b.copied, c.buf...)
 	return fmt.Sprintf("COPY %d", strings.Count(string(c.buf), "\n")), nil
 }
