@@ -5,6 +5,8 @@
 //
 //	fhbench run -scale N -repeat R -work DIR -featurehouse BIN
 //	fhbench duckdb-load -csv FILE -mode ctas|parquet -out PATH   (internal: the DuckDB peer)
+//	fhbench gen -scale N -out FILE                                 (the CSV alone)
+//	fhbench read -url URL -mode binary|text                        (B6's client alone, e.g. under perf)
 package main
 
 import (
@@ -31,6 +33,8 @@ func main() {
 		err = duckdbLoad(ctx, args)
 	case "gen":
 		err = genMain(args)
+	case "read":
+		err = readMain(ctx, args)
 	default:
 		err = fmt.Errorf("unknown command %q (run, duckdb-load, gen)", cmd)
 	}

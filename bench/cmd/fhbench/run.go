@@ -432,6 +432,27 @@ func readAll(ctx context.Context, conn *pgx.Conn, mode string, run *b6Run) error
 	return nil
 }
 
+// readMain is B6's client alone, to profile a server with.
+func readMain(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("read", flag.ContinueOnError)
+	url := fs.String("url", "", "connection string")
+	mode := fs.String("mode", "binary", "binary or text")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, *url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var run b6Run
+	if err := readAll(ctx, conn, *mode, &run); err != nil {
+		return err
+	}
+	fmt.Printf("%d rows, %.0f MB in %.2fs: %.0f rows/s, first row %.3fs\n", run.rows, mb(run.bytes), run.seconds, float64(run.rows)/run.seconds, run.first)
+	return nil
+}
+
 func fhRead(ctx context.Context, fh *fhServer, mode string, want int64, run *b6Run) error {
 	conn, err := pgx.Connect(ctx, fh.url())
 	if err != nil {
@@ -569,7 +590,11 @@ func (r *report) markdown() string {
 	m := r.machine
 	fmt.Fprintf(&b, "### fhbench run, %s (%.0f min)\n\n", r.started.Format("2006-01-02 15:04 UTC"), r.finished.Sub(r.started).Minutes())
 	fmt.Fprintf(&b, "- machine: nproc %d, %s; free -g: `%s`; kernel %s\n", m.nproc, m.cpuModel, m.freeG, m.kernel)
-	fmt.Fprintf(&b, "- featurehouse %s (%s), DuckDB %s, PostgreSQL %s (settings: %s)\n", m.commit, m.goVersion, orNA(m.duckdbVersion), m.pgVersion, r.opts.pgSet)
+	build := ""
+	if gf := os.Getenv("GOFLAGS"); gf != "" {
+		build = ", GOFLAGS=" + gf
+	}
+	fmt.Fprintf(&b, "- featurehouse %s (%s%s), DuckDB %s, PostgreSQL %s (settings: %s)\n", m.commit, m.goVersion, build, orNA(m.duckdbVersion), m.pgVersion, r.opts.pgSet)
 	fmt.Fprintf(&b, "- scale %d rows, %d repetitions per figure (peers interleaved, order rotated); CSV %.0f MB\n\n", r.opts.scale, r.opts.repeat, mb(r.csvBytes))
 	if r.b5 != nil {
 		b.WriteString("#### B5 bulk ingest: COPY FROM STDIN (CSV) of the same file\n\n")
