@@ -12,6 +12,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/featurehouse/featurehouse/sql/pgerror"
@@ -42,6 +43,8 @@ type conn struct {
 	log    *slog.Logger
 	pid    uint32
 	secret []byte
+	// ready: the handshake is over (the message loop runs).
+	ready atomic.Bool
 
 	// ctx lives as long as the connection; it is cancelled when the client
 	// goes away or when Shutdown's grace period ends.
@@ -122,6 +125,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
+	c.ready.Store(true)
+	c.log.Debug("pgwire: connection ready", "pid", c.pid, "remote", nc.RemoteAddr())
 	go c.readLoop()
 	c.loop()
 	_ = c.w.flush()

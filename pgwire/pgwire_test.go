@@ -751,6 +751,13 @@ func TestShutdownLetsRunningStatementsFinish(t *testing.T) {
 	ctx := testCtx(t)
 	idle := pgconnect(t, ts, "")
 	busy := pgconnect(t, ts, "")
+	// A client stuck before its startup packet must not delay shutdown.
+	mute, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	waitFor(t, "mute connection registered", func() bool { return len(ts.srv.snapshotConns()) == 3 })
 
 	res := make(chan error, 1)
 	go func() {
@@ -763,13 +770,17 @@ func TestShutdownLetsRunningStatementsFinish(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	start := time.Now()
 	if err := ts.srv.Shutdown(sctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("shutdown took %v", d)
 	}
 	if err := <-res; err != nil {
 		t.Fatalf("running statement: %v", err)
 	}
-	_, err := idle.Exec(ctx, "SELECT 1").ReadAll()
+	_, err = idle.Exec(ctx, "SELECT 1").ReadAll()
 	if err == nil {
 		t.Fatal("idle connection survived shutdown")
 	}

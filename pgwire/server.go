@@ -53,6 +53,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
+	addr      net.Addr         // of the first listener served, kept after Shutdown
 	conns     map[uint32]*conn // by process ID (BackendKeyData)
 	closing   bool
 
@@ -107,14 +108,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Addr is the address of the (first) listener being served, nil before Serve.
+// Addr is the address of the first listener served, nil before Serve.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for ln := range s.listeners {
-		return ln.Addr()
-	}
-	return nil
+	return s.addr
 }
 
 // Serve accepts connections on ln until Shutdown is called (it then returns
@@ -128,6 +126,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners[ln] = struct{}{}
+	if s.addr == nil {
+		s.addr = ln.Addr()
+	}
 	s.mu.Unlock()
 
 	stop := context.AfterFunc(ctx, func() {
@@ -188,6 +189,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for ln := range s.listeners {
 		ln.Close()
 		delete(s.listeners, ln)
+	}
+	// A connection still in its handshake runs no statement: end it now
+	// rather than wait for a client that may never finish starting up.
+	for _, c := range s.conns {
+		if !c.ready.Load() {
+			_ = c.nc.SetReadDeadline(time.Now())
+		}
 	}
 	s.mu.Unlock()
 
