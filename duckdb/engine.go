@@ -102,7 +102,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	connector, err := duckdbdrv.NewConnector(path, func(execer driver.ExecerContext) error {
-		return initConnection(ctx, execer)
+		// Not the Open context: connections are made long after Open returns.
+		return initConnection(context.Background(), execer)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %s: %w", path, err)

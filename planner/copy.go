@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -412,7 +414,7 @@ func (c *CopyIn) Done(ctx context.Context) (tag string, err error) {
 			offset = 2
 		}
 		n, err := conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{
-			InTransaction: c.s.inBlock(), StatementTime: now(),
+			InTransaction: c.s.inTxn(), StatementTime: now(),
 			RowLabel: func(rowid int64) string { return fmt.Sprintf("line %d", rowid+offset) },
 			Context:  func(rowid int64) string { return fmt.Sprintf("COPY %s, line %d", g.Name, rowid+offset) },
 		})
@@ -449,17 +451,24 @@ func (c *CopyIn) load(ctx context.Context, table string, colNames []string, head
 }
 
 func (c *CopyIn) loadCount(ctx context.Context, table string, colNames []string, header bool) (int64, error) {
-	typesOf := make([]string, len(c.cols))
+	// read_csv reads text and the casts are explicit: DuckDB's CSV reader
+	// turns a timestamp it cannot parse into NULL instead of failing.
+	varchar := make([]string, len(c.cols))
+	casts := make([]string, len(c.cols))
 	for i, col := range c.cols {
-		typesOf[i] = col.Type
+		varchar[i] = "VARCHAR"
+		casts[i] = "CAST(" + quoteIdent(col.Name) + " AS " + col.Type + ")"
 	}
-	q := "INSERT INTO " + table + " (" + strings.Join(colNames, ", ") + ") SELECT * FROM " + c.readCSV(typesOf, header)
+	q := "INSERT INTO " + table + " (" + strings.Join(colNames, ", ") + ") SELECT " + strings.Join(casts, ", ") + " FROM " + c.readCSV(varchar, header)
 	n, err := c.s.conn.Exec(ctx, q)
 	if err == nil {
 		return n, nil
 	}
 	if pgerror.CodeOf(err) == pgerror.QueryCanceled {
 		return 0, err
+	}
+	if csvErr := c.csvError(err); csvErr != nil {
+		return 0, csvErr
 	}
 	// Find the first bad line and column, as PostgreSQL names them.
 	if located := c.locateBadValue(ctx, header); located != nil {
@@ -659,3 +668,52 @@ func (c *CopyOut) Tag() string { return fmt.Sprintf("COPY %d", c.n) }
 
 // Close releases the query.
 func (c *CopyOut) Close() error { return c.rows.Close() }
+
+var (
+	reCSVLine     = regexp.MustCompile(`CSV Error on Line: (\d+)`)
+	reCSVOriginal = regexp.MustCompile(`(?m)^Original Line: (.*)$`)
+	reCSVColumns  = regexp.MustCompile(`Expected Number of Columns: (\d+) Found: (\d+)`)
+)
+
+// csvError turns DuckDB's CSV reader errors into PostgreSQL's COPY errors.
+func (c *CopyIn) csvError(err error) error {
+	e, ok := pgerror.As(err)
+	if !ok || e.Cause == nil {
+		return nil
+	}
+	raw := e.Cause.Error()
+	m := reCSVLine.FindStringSubmatch(raw)
+	if m == nil {
+		return nil
+	}
+	line, _ := strconv.Atoi(m[1])
+	where := fmt.Sprintf("COPY %s, line %d", c.target.name, line)
+	if o := reCSVOriginal.FindStringSubmatch(raw); o != nil {
+		where += fmt.Sprintf(`: "%s"`, strings.ToValidUTF8(o[1], "?"))
+	}
+	out := pgerror.New(pgerror.BadCopyFileFormat, "%s", "invalid COPY data")
+	switch {
+	case strings.Contains(raw, "unterminated quote"):
+		out.Message = "unterminated CSV quoted field"
+	case strings.Contains(raw, "Invalid unicode"):
+		out.Code, out.Message = pgerror.CharacterNotInRepertoire, `invalid byte sequence for encoding "UTF8"`
+		where = fmt.Sprintf("COPY %s, line %d", c.target.name, line)
+	case reCSVColumns.MatchString(raw):
+		cm := reCSVColumns.FindStringSubmatch(raw)
+		want, _ := strconv.Atoi(cm[1])
+		found, _ := strconv.Atoi(cm[2])
+		if found > want {
+			out.Message = "extra data after last expected column"
+		} else if found < len(c.cols) {
+			out.Message = fmt.Sprintf(`missing data for column "%s"`, c.cols[found].Name)
+		}
+	default:
+		lines := strings.Split(raw, "\n")
+		if len(lines) > 2 {
+			out.Message = strings.TrimSpace(lines[2])
+		}
+	}
+	out.Where = where
+	out.Cause = err
+	return out
+}

@@ -135,7 +135,7 @@ func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
 		}
 		return nil, err
 	}
-	n, err := p.s.conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{InTransaction: p.s.inBlock(), StatementTime: now()})
+	n, err := p.s.conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{InTransaction: p.s.inTxn(), StatementTime: now()})
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,13 @@ func castFailure(ctx context.Context, conn *duckdb.Conn, table string, cols []du
 			code = pgerror.InvalidDatetimeFormat
 		}
 		e := pgerror.New(code, `invalid input syntax for type %s: "%s"`, pgTypeDisplay(types.FromDuckDB(col.Type)), v)
+		switch col.Type {
+		case "SMALLINT", "INTEGER", "BIGINT", "TINYINT", "HUGEINT":
+			var isNum any
+			if _, err := conn.QueryRow(ctx, "SELECT TRY_CAST(? AS HUGEINT) IS NOT NULL", []any{v}, &isNum); err == nil && isNum == true {
+				e = pgerror.New(pgerror.NumericValueOutOfRange, `value "%s" is out of range for type %s`, v, pgTypeDisplay(types.FromDuckDB(col.Type)))
+			}
+		}
 		e.Detail, e.Where = where(id-firstRow, col.Name, v)
 		best, bestRow = e, id
 	}

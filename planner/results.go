@@ -51,8 +51,9 @@ func (r *RowResult) Tag() string { return fmt.Sprintf("%s %d", r.tagVerb, r.rows
 
 // Close releases the result.
 func (r *RowResult) Close() error {
+	err := r.rows.Close()
 	r.finish()
-	return r.rows.Close()
+	return err
 }
 
 func columnsOf(cols []duckdb.Column) []types.Column {

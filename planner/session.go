@@ -34,6 +34,7 @@ type Session struct {
 	// floatDigits is extra_float_digits when not PostgreSQL's default 1.
 	floatDigits *int
 
+	implicit     bool              // an implicit transaction of a multi-statement query is open
 	resetValues  map[string]string // RESET targets: startup values over defaults
 	localRestore map[string]string // values SET LOCAL replaced, restored at transaction end
 }
@@ -81,6 +82,37 @@ func (s *Session) Close() error {
 // inBlock reports whether a transaction block is open (failed or not).
 func (s *Session) inBlock() bool { return s.tx != TxIdle }
 
+// inTxn reports whether the DuckDB connection is inside a transaction: a
+// block, or the implicit transaction of a multi-statement query.
+func (s *Session) inTxn() bool { return s.tx != TxIdle || s.implicit }
+
+// The statements of one simple-query message run in one implicit
+// transaction, as in PostgreSQL: an error rolls back the ones before it.
+
+func (s *Session) beginImplicit(ctx context.Context) error {
+	if _, err := s.conn.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	s.implicit = true
+	return nil
+}
+
+func (s *Session) endImplicit(ctx context.Context, commit bool) error {
+	if !s.implicit {
+		return nil
+	}
+	s.implicit = false
+	if commit {
+		if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
+			_, _ = s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			return err
+		}
+		return nil
+	}
+	_, err := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+	return err
+}
+
 // failed is called when a statement fails: inside a block the block fails,
 // as in PostgreSQL.
 func (s *Session) failed() {
@@ -90,6 +122,13 @@ func (s *Session) failed() {
 }
 
 func (s *Session) begin(ctx context.Context) (string, error) {
+	if s.implicit {
+		// BEGIN inside a multi-statement query turns its implicit
+		// transaction into the block.
+		s.implicit = false
+		s.tx = TxBlock
+		return "BEGIN", nil
+	}
 	if s.inBlock() {
 		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
 		return "BEGIN", nil
@@ -105,6 +144,9 @@ func (s *Session) commit(ctx context.Context) (string, error) {
 	defer s.endLocal(ctx)
 	switch s.tx {
 	case TxIdle:
+		if s.implicit {
+			return "COMMIT", s.endImplicit(ctx, true)
+		}
 		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
 		return "COMMIT", nil
 	case TxFailed:
@@ -123,6 +165,9 @@ func (s *Session) commit(ctx context.Context) (string, error) {
 func (s *Session) rollback(ctx context.Context) (string, error) {
 	defer s.endLocal(ctx)
 	if s.tx == TxIdle {
+		if s.implicit {
+			return "ROLLBACK", s.endImplicit(ctx, false)
+		}
 		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
 		return "ROLLBACK", nil
 	}

@@ -22,6 +22,9 @@ type CommandResult struct {
 type Statement struct {
 	s          *Session
 	parsed     sql.Statement
+	// batch is the number of statements of the simple-query message this
+	// one came in, and index its place there (batch 0: extended protocol).
+	batch, index int
 	paramTypes []uint32 // as declared by the client
 	plan       plan
 }
@@ -36,13 +39,19 @@ type plan interface {
 
 // Parse parses text into statements (simple query protocol).
 func (s *Session) Parse(ctx context.Context, text string) ([]*Statement, error) {
+	// An implicit transaction left open by a message whose rows were not
+	// all read (the client went on) ends with that message.
+	_ = s.endImplicit(ctx, false)
 	parsed, err := sql.Parse(text)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Statement, len(parsed))
 	for i, p := range parsed {
-		out[i] = &Statement{s: s, parsed: p}
+		out[i] = &Statement{s: s, parsed: p, index: i}
+		if len(parsed) > 1 {
+			out[i].batch = len(parsed)
+		}
 	}
 	return out, nil
 }
@@ -124,11 +133,44 @@ func (st *Statement) Execute(ctx context.Context, args []any) (res any, err erro
 	if s.tx == TxFailed && !endsTransaction(st.parsed) {
 		return nil, pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}
+	if st.batch > 1 && s.tx == TxIdle && !s.implicit && opensImplicit(st.parsed) {
+		if err := s.beginImplicit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	p, err := st.ensurePlan(ctx)
+	if err == nil {
+		res, err = p.execute(ctx, args)
+	}
 	if err != nil {
+		_ = s.endImplicit(ctx, false)
 		return nil, err
 	}
-	return p.execute(ctx, args)
+	if s.implicit && st.index == st.batch-1 {
+		// The last statement: commit once its rows are read.
+		if rr, ok := res.(*RowResult); ok {
+			rr.onDone = func() {
+				if err := s.endImplicit(context.WithoutCancel(ctx), true); err != nil {
+					s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.Wrap(err).Code, Message: "implicit transaction did not commit: " + err.Error()})
+				}
+			}
+			return res, nil
+		}
+		if err := s.endImplicit(ctx, true); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// opensImplicit: transaction control and feature-store DDL (which commits
+// on its own) run outside the implicit transaction.
+func opensImplicit(parsed sql.Statement) bool {
+	q, ok := parsed.(*sql.Query)
+	if !ok || q.Tree == nil || len(q.Tree.Stmts) == 0 {
+		return false
+	}
+	return q.Tree.Stmts[0].Stmt.GetTransactionStmt() == nil
 }
 
 // Close releases the statement.
