@@ -20,13 +20,13 @@ type CommandResult struct {
 // are parsed together but each is planned when it runs, after the ones
 // before it (CREATE TABLE t ...; INSERT INTO t ...).
 type Statement struct {
-	s          *Session
-	parsed     sql.Statement
+	s      *Session
+	parsed sql.Statement
 	// batch is the number of statements of the simple-query message this
 	// one came in, and index its place there (batch 0: extended protocol).
 	batch, index int
-	paramTypes []uint32 // as declared by the client
-	plan       plan
+	paramTypes   []uint32 // as declared by the client
+	plan         plan
 }
 
 // plan is how a statement runs.
