@@ -46,7 +46,11 @@ func named(args []any) []driver.NamedValue {
 // Exec runs a statement that returns no rows and reports rows affected.
 func (c *Conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	c.closeOpen()
-	res, err := c.c.ExecContext(ctx, query, named(args))
+	return rowsAffected(c.c.ExecContext(ctx, query, named(args)))
+}
+
+// rowsAffected reports a statement's count; DDL has none (0).
+func rowsAffected(res driver.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, TranslateError(err)
 	}
@@ -171,15 +175,7 @@ func (s *Stmt) Query(ctx context.Context, args []any) (*Rows, error) {
 // Exec executes the statement and reports rows affected.
 func (s *Stmt) Exec(ctx context.Context, args []any) (int64, error) {
 	s.conn.closeOpen()
-	res, err := s.s.ExecContext(ctx, named(args))
-	if err != nil {
-		return 0, TranslateError(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, nil //nolint:nilerr // DDL reports no count
-	}
-	return n, nil
+	return rowsAffected(s.s.ExecContext(ctx, named(args)))
 }
 
 // Close releases the prepared statement.
