@@ -57,29 +57,11 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 	if opt.StatementTime.IsZero() {
 		opt.StatementTime = time.Now()
 	}
-	var cnt any
-	if _, err := c.QueryRow(ctx, "SELECT count(*) FROM "+stage, nil, &cnt); err != nil {
-		return 0, err
-	}
-	n, _ = cnt.(int64)
-	if n == 0 {
-		return 0, nil
-	}
-	// Inside a transaction DuckDB numbers uncommitted rows from a large
-	// offset; row numbers and write order count from the stage's first row.
-	var first any
-	if _, err := c.QueryRow(ctx, "SELECT min(rowid) FROM "+stage, nil, &first); err != nil {
-		return 0, err
-	}
-	firstRow, _ := first.(int64)
-	if err := c.checkStage(ctx, g, stage, opt, firstRow); err != nil {
+	n, firstRow, err := c.scanStage(ctx, g, stage, opt)
+	if err != nil || n == 0 {
 		return 0, err
 	}
 	ts := QuoteString(opt.StatementTime.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))
-	etCol, _ := g.Column(g.EventTime)
-	if _, err := c.Exec(ctx, "UPDATE "+stage+" SET "+QuoteIdent(g.EventTime)+" = CAST(CAST("+ts+" AS TIMESTAMPTZ) AS "+etCol.Type+") WHERE "+QuoteIdent(g.EventTime)+" IS NULL"); err != nil {
-		return 0, err
-	}
 	var base any
 	if _, err := c.QueryRow(ctx, "SELECT nextval('"+InternalSchema+".write_seq')", nil, &base); err != nil {
 		return 0, err
@@ -119,70 +101,99 @@ type stageSource struct {
 func (s stageSource) selectSQL(g *GroupLayout) string {
 	parts := make([]string, 0, len(g.Columns)+2)
 	for _, c := range g.Columns {
+		if c.Name == g.EventTime {
+			// A missing event time is the statement's time.
+			parts = append(parts, "COALESCE("+QuoteIdent(c.Name)+", CAST(CAST("+s.writtenAt+" AS TIMESTAMPTZ) AS "+c.Type+")) AS "+QuoteIdent(c.Name))
+			continue
+		}
 		parts = append(parts, QuoteIdent(c.Name))
 	}
 	parts = append(parts, fmt.Sprintf("%d + rowid AS %s", s.seqBase, SeqColumn), "CAST("+s.writtenAt+" AS TIMESTAMPTZ) AS "+WrittenAtColumn)
 	return "SELECT " + strings.Join(parts, ", ") + " FROM " + s.stage
 }
 
-// checkStage enforces NOT NULL (entity keys, event time excepted: it
-// defaults) and CHECK constraints, naming the first failing row.
-func (c *Conn) checkStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions, firstRow int64) error {
-	label := func(rowid int64) string { return fmt.Sprintf("row %d", rowid-firstRow+1) }
-	if opt.RowLabel != nil {
-		label = func(rowid int64) string { return opt.RowLabel(rowid - firstRow) }
-	}
+// constraint is one condition every stored row must meet.
+type constraint struct {
+	violated string // SQL condition true for a violating row
+	fail     func(label string, row string) *pgerror.Error
+}
+
+// constraints lists NOT NULL (entity keys and NOT NULL features; the event
+// time defaults instead) then CHECK constraints, in PostgreSQL's order.
+func (g *GroupLayout) constraints() []constraint {
 	isKey := map[string]bool{}
 	for _, k := range g.EntityKeys {
 		isKey[k] = true
 	}
+	var out []constraint
 	for _, col := range g.Columns {
 		if !(col.NotNull || isKey[col.Name]) || col.Name == g.EventTime {
 			continue
 		}
-		rowid, found, err := c.firstFailing(ctx, stage, QuoteIdent(col.Name)+" IS NULL")
-		if err != nil {
-			return err
-		}
-		if found {
-			e := pgerror.New(pgerror.NotNullViolation, `null value in column "%s" of relation "%s" violates not-null constraint`, col.Name, g.Name)
-			e.Detail = fmt.Sprintf("Failing %s contains %s.", label(rowid), c.rowText(ctx, g, stage, rowid))
-			if opt.Context != nil {
-				e.Where = opt.Context(rowid - firstRow)
-			}
-			return e
-		}
+		name := col.Name
+		out = append(out, constraint{violated: QuoteIdent(name) + " IS NULL", fail: func(label, row string) *pgerror.Error {
+			return pgerror.New(pgerror.NotNullViolation, `null value in column "%s" of relation "%s" violates not-null constraint`, name, g.Name).
+				WithDetail("Failing %s contains %s.", label, row)
+		}})
 	}
 	var checks []Check
 	for _, col := range g.Columns {
 		checks = append(checks, col.Checks...)
 	}
-	checks = append(checks, g.TableChecks...)
-	for _, chk := range checks {
-		rowid, found, err := c.firstFailing(ctx, stage, "NOT ("+chk.Expr+")")
-		if err != nil {
-			return err
-		}
-		if found {
-			e := pgerror.New(pgerror.CheckViolation, `new row for relation "%s" violates check constraint "%s"`, g.Name, chk.Name)
-			e.Detail = fmt.Sprintf("Failing %s contains %s.", label(rowid), c.rowText(ctx, g, stage, rowid))
-			if opt.Context != nil {
-				e.Where = opt.Context(rowid - firstRow)
-			}
-			return e
-		}
+	for _, chk := range append(checks, g.TableChecks...) {
+		chk := chk
+		out = append(out, constraint{violated: "NOT (" + chk.Expr + ")", fail: func(label, row string) *pgerror.Error {
+			return pgerror.New(pgerror.CheckViolation, `new row for relation "%s" violates check constraint "%s"`, g.Name, chk.Name).
+				WithDetail("Failing %s contains %s.", label, row)
+		}})
 	}
-	return nil
+	return out
 }
 
-func (c *Conn) firstFailing(ctx context.Context, stage, cond string) (int64, bool, error) {
-	var v any
-	found, err := c.QueryRow(ctx, "SELECT min(rowid) FROM "+stage+" WHERE "+cond, nil, &v)
-	if err != nil || !found || v == nil {
-		return 0, false, err
+// scanStage reads the stage once: its row count, its first rowid, and the
+// first violating row of each constraint. It returns the error for the
+// first violating row (the first constraint it breaks), as PostgreSQL
+// stops at the first bad row.
+func (c *Conn) scanStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions) (n, firstRow int64, err error) {
+	cons := g.constraints()
+	cols := []string{"count(*)", "min(rowid)"}
+	for _, k := range cons {
+		cols = append(cols, "min(CASE WHEN "+k.violated+" THEN rowid END)")
 	}
-	id, _ := v.(int64)
-	return id, true, nil
+	rows, err := c.Query(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+stage)
+	if err != nil {
+		return 0, 0, err
+	}
+	row, err := rows.Next()
+	if err != nil {
+		rows.Close()
+		return 0, 0, err
+	}
+	vals := append([]any(nil), row...)
+	rows.Close()
+	n, _ = vals[0].(int64)
+	firstRow, _ = vals[1].(int64)
+	worst, worstRow := -1, int64(0)
+	for i := range cons {
+		r, ok := vals[2+i].(int64)
+		if ok && (worst < 0 || r < worstRow) {
+			worst, worstRow = i, r
+		}
+	}
+	if worst < 0 {
+		return n, firstRow, nil
+	}
+	// Inside a transaction DuckDB numbers uncommitted rows from a large
+	// offset; row numbers count from the stage's first row.
+	label := fmt.Sprintf("row %d", worstRow-firstRow+1)
+	if opt.RowLabel != nil {
+		label = opt.RowLabel(worstRow - firstRow)
+	}
+	e := cons[worst].fail(label, c.rowText(ctx, g, stage, worstRow))
+	if opt.Context != nil {
+		e.Where = opt.Context(worstRow - firstRow)
+	}
+	return 0, 0, e
 }
 
 // rowText renders a staged row as PostgreSQL's "Failing row contains (...)".
