@@ -36,4 +36,5 @@ COPY (SELECT user_id, age FROM demo WHERE age > 30 ORDER BY user_id) TO STDOUT W
 SELECT 7 / 2 AS int_div, 7 % 3 AS modulo, 2 ^ 10 AS pow, 'a' || 'b' AS concat, 1.5::numeric(4,2) AS num;
 DROP VIEW adults;
 DROP TABLE snapshot_0305;
+-- documented difference (docs/sql-reference.md): DuckDB's NULL, not PostgreSQL's 22012
 SELECT 1 / 0;
