@@ -84,6 +84,12 @@ func (c *Conn) QueryRow(ctx context.Context, query string, args []any, dest ...*
 	return true, nil
 }
 
+// WithBorrowedValues makes Query and Stmt.Query under ctx return rows whose
+// values are valid only until the next Rows.Next (duckdb-go patch).
+func WithBorrowedValues(ctx context.Context) context.Context {
+	return duckdbdrv.WithBorrowedValues(ctx)
+}
+
 // Query runs a query whose result streams chunk by chunk from DuckDB.
 // The result must be closed (or read to the end) before the connection runs
 // anything else; Conn closes a forgotten one itself.

@@ -82,7 +82,8 @@ type CommandResult struct {
 type RowResult interface {
 	Columns() []types.Column
 	// Next returns the next row, or (nil, io.EOF) after the last one. The row
-	// slice may be reused by the next call.
+	// slice may be reused by the next call, and its values may be valid only
+	// until then (planner's borrow DuckDB's memory): encode, never keep.
 	Next(ctx context.Context) ([]any, error)
 	// Tag is the CommandComplete tag once Next returned io.EOF ("SELECT 10").
 	Tag() string

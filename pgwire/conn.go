@@ -40,6 +40,7 @@ type conn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	w      *writer
+	rows   []byte // sendRows' batch of encoded DataRows, kept between results
 	log    *slog.Logger
 	pid    uint32
 	secret []byte

@@ -18,6 +18,7 @@ type rowEncoder struct {
 	cols   []types.Column
 	binary []bool
 	opt    types.Options
+	fns    []types.EncodeFunc // per column, for its type and format
 }
 
 // resolveFormats expands Bind's result format codes (none = all text, one =
@@ -53,7 +54,11 @@ func newRowEncoder(cols []types.Column, codes []int16, opt types.Options) (*rowE
 	if perr := checkBinary(cols, bin); perr != nil {
 		return nil, perr
 	}
-	return &rowEncoder{cols: cols, binary: bin, opt: opt}, nil
+	fns := make([]types.EncodeFunc, len(cols))
+	for i, c := range cols {
+		fns[i] = encoderFor(c.Type, bin[i])
+	}
+	return &rowEncoder{cols: cols, binary: bin, opt: opt, fns: fns}, nil
 }
 
 // checkBinary refuses binary output for a type sql/types cannot encode so.
@@ -87,18 +92,16 @@ func rowDescription(cols []types.Column, bin []bool) *pgproto3.RowDescription {
 	return &pgproto3.RowDescription{Fields: fields}
 }
 
-// dataRow encodes one DataRow straight into the write buffer: no per-value
-// allocation beyond what the type codec itself does.
-func (w *writer) dataRow(row []any, enc *rowEncoder) error {
+// rowBatch is how many bytes of DataRows sendRows encodes before handing
+// them to the writer (one lock per batch, not per row).
+const rowBatch = flushThreshold
+
+// appendDataRow appends one DataRow message to b. On error b is returned
+// as it was.
+func (enc *rowEncoder) appendDataRow(b []byte, row []any) ([]byte, error) {
 	if len(row) != len(enc.cols) {
-		return pgerror.New(pgerror.InternalError, "result row has %d values but %d columns", len(row), len(enc.cols))
+		return b, pgerror.New(pgerror.InternalError, "result row has %d values but %d columns", len(row), len(enc.cols))
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
-	}
-	b := w.buf
 	start := len(b)
 	b = append(b, 'D', 0, 0, 0, 0, byte(len(row)>>8), byte(len(row)))
 	var err error
@@ -109,27 +112,27 @@ func (w *writer) dataRow(row []any, enc *rowEncoder) error {
 		}
 		lp := len(b)
 		b = append(b, 0, 0, 0, 0)
-		if enc.binary[i] {
-			b, err = appendBinary(b, enc.cols[i].Type, v, enc.opt)
-		} else {
-			b, err = appendText(b, enc.cols[i].Type, v, enc.opt)
-		}
+		b, err = enc.fns[i](b, v, enc.opt)
 		if err != nil {
-			w.buf = b[:start]
-			return encodeError(err, enc.cols[i])
+			return b[:start], encodeError(err, enc.cols[i])
 		}
 		binary.BigEndian.PutUint32(b[lp:], uint32(len(b)-lp-4))
 	}
 	if len(b)-start-1 > 1<<30 {
-		w.buf = b[:start]
-		return pgerror.New(pgerror.ProgramLimitExceeded, "result row is larger than 1 GB")
+		return b[:start], pgerror.New(pgerror.ProgramLimitExceeded, "result row is larger than 1 GB")
 	}
 	binary.BigEndian.PutUint32(b[start+1:], uint32(len(b)-start-1))
-	w.buf = b
-	if len(b) >= flushThreshold {
-		w.flushLocked()
+	return b, nil
+}
+
+// dataRow queues one DataRow (a batch of one).
+func (w *writer) dataRow(row []any, enc *rowEncoder) error {
+	b, err := enc.appendDataRow(nil, row)
+	if err != nil {
+		return err
 	}
-	return w.err
+	w.beginRows()
+	return w.writeRows(b, true)
 }
 
 func encodeError(err error, col types.Column) error {
@@ -144,7 +147,20 @@ func encodeError(err error, col types.Column) error {
 
 // sendRows streams rows from rr until EOF or, when limit > 0, until limit
 // rows were sent (suspended = true; rr stays open for the next Execute).
+// Rows are encoded into c.rows without the writer's lock and handed to the
+// writer a batch at a time; every row encoded is queued before it returns.
 func (c *conn) sendRows(ctx context.Context, rr RowResult, enc *rowEncoder, limit int64) (suspended bool, err error) {
+	b := c.rows[:0]
+	c.w.beginRows()
+	defer func() {
+		if werr := c.w.writeRows(b, true); werr != nil && err == nil {
+			suspended, err = false, werr
+		}
+		if cap(b) > keepBufferCap {
+			b = nil
+		}
+		c.rows = b[:0]
+	}()
 	var n int64
 	for {
 		if limit > 0 && n >= limit {
@@ -162,10 +178,16 @@ func (c *conn) sendRows(ctx context.Context, rr RowResult, enc *rowEncoder, limi
 			}
 			return false, err
 		}
-		if err := c.w.dataRow(row, enc); err != nil {
+		if b, err = enc.appendDataRow(b, row); err != nil {
 			return false, err
 		}
 		n++
+		if len(b) >= rowBatch {
+			if err := c.w.writeRows(b, false); err != nil {
+				return false, err
+			}
+			b = b[:0]
+		}
 	}
 }
 

@@ -12,6 +12,8 @@ func appendBinary(buf []byte, t types.Type, v any, opt types.Options) ([]byte, e
 	return types.AppendBinary(buf, t, v, opt)
 }
 
+func encoderFor(t types.Type, binary bool) types.EncodeFunc { return types.Encoder(t, binary) }
+
 func supportsBinary(t types.Type) bool { return types.SupportsBinary(t) }
 
 func decodeParam(oid uint32, format int16, data []byte) (any, error) {

@@ -27,6 +27,16 @@ type writer struct {
 	err error // first write error; the connection is then dead
 	// onError runs once, on the first write error (cancels the statement).
 	onError func()
+	// rowsOpen: the message loop is encoding DataRows into its own batch
+	// (beginRows..endRows). Messages sent meanwhile (notices) stay queued
+	// until the next batch is written, after the batch's rows, so a notice
+	// the message loop itself sends while reading rows (e.g. from
+	// RowResult.Next) keeps its place after the rows before it.
+	rowsOpen bool
+	// preRows: w.buf[:preRows] goes before the next batch of rows, the
+	// rest (queued while the batch was encoded) after it.
+	preRows int
+	spare   []byte
 }
 
 func newWriter(nc net.Conn, onError func()) *writer {
@@ -64,11 +74,49 @@ func (w *writer) sendRaw(p []byte) {
 	}
 }
 
-// flush writes everything queued.
+// flush writes everything queued (while rows are open: at the next batch).
 func (w *writer) flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.rowsOpen {
+		return w.err
+	}
 	return w.flushLocked()
+}
+
+// beginRows starts a run of writeRows calls: the caller encodes DataRows
+// into its own buffer without the lock and hands them over a batch at a
+// time. Whatever is queued now goes before the rows.
+func (w *writer) beginRows() {
+	w.mu.Lock()
+	w.rowsOpen = true
+	w.preRows = len(w.buf)
+	w.mu.Unlock()
+}
+
+// writeRows hands over a batch of complete DataRow messages. They are
+// queued after what was queued before the batch began and before notices
+// queued while it was encoded. With last, the run of rows ends.
+func (w *writer) writeRows(rows []byte, last bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if last {
+		w.rowsOpen = false
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.buf) > w.preRows {
+		w.spare = append(w.spare[:0], w.buf[w.preRows:]...)
+		w.buf = append(append(w.buf[:w.preRows], rows...), w.spare...)
+	} else {
+		w.buf = append(w.buf, rows...)
+	}
+	w.preRows = len(w.buf)
+	if len(w.buf) >= flushThreshold {
+		w.flushLocked()
+	}
+	return w.err
 }
 
 func (w *writer) flushLocked() error {
@@ -84,6 +132,7 @@ func (w *writer) flushLocked() error {
 	} else {
 		w.buf = w.buf[:0]
 	}
+	w.preRows = 0
 	if err != nil {
 		w.failLocked(fmt.Errorf("pgwire: write to client: %w", err))
 	}
@@ -96,6 +145,7 @@ func (w *writer) failLocked(err error) {
 	}
 	w.err = err
 	w.buf = w.buf[:0]
+	w.preRows = 0
 	if w.onError != nil {
 		// onError only cancels a context; it never calls back into w.
 		w.onError()

@@ -242,7 +242,7 @@ func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
 func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
 	if p.stmt != nil {
 		if p.returnsRows {
-			rows, err := p.stmt.Query(ctx, args)
+			rows, err := p.stmt.Query(duckdb.WithBorrowedValues(ctx), args) // values valid until the next Next: pgwire encodes each row at once
 			if err != nil {
 				return nil, err
 			}
@@ -255,7 +255,7 @@ func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
 		return &CommandResult{Tag: p.tag(n)}, nil
 	}
 	if p.returnsRows {
-		rows, err := p.s.conn.Query(ctx, p.text, args...)
+		rows, err := p.s.conn.Query(duckdb.WithBorrowedValues(ctx), p.text, args...) // values valid until the next Next
 		if err != nil {
 			return nil, err
 		}

@@ -77,24 +77,65 @@ func appendFloat(buf []byte, f float64, bits int) []byte {
 	}
 	if bits == 32 {
 		f = float64(float32(f))
-	}
-	e := strconv.AppendFloat(nil, f, 'e', -1, bits)
-	// Exponent: after the 'e'.
-	exp := 0
-	for i := len(e) - 1; i >= 0; i-- {
-		if e[i] == 'e' {
-			exp, _ = strconv.Atoi(string(e[i+1:]))
-			break
+		if math.IsInf(f, 0) { // overflowed float4: as strconv prints it
+			return strconv.AppendFloat(buf, f, 'f', -1, bits)
 		}
+	}
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, bits)
+	// e is [-]d[.ddd]e±XX: the shortest digits that read back to f, the
+	// same digits 'f' with precision -1 would print.
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+	}
+	ei := len(e) - 1
+	for e[ei] != 'e' {
+		ei--
+	}
+	exp := 0
+	for _, c := range e[ei+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if e[ei+1] == '-' {
+		exp = -exp
 	}
 	limit := 15
 	if bits == 32 {
 		limit = 6
 	}
-	if exp >= -4 && exp < limit {
-		return strconv.AppendFloat(buf, f, 'f', -1, bits)
+	if exp < -4 || exp >= limit {
+		if neg {
+			buf = append(buf, '-')
+		}
+		return append(buf, e...)
 	}
-	return append(buf, e...)
+	// Fixed notation from the digits of e.
+	var dbuf [24]byte
+	digits := append(dbuf[:0], e[0])
+	if ei > 1 {
+		digits = append(digits, e[2:ei]...)
+	}
+	if neg {
+		buf = append(buf, '-')
+	}
+	if exp < 0 {
+		buf = append(buf, '0', '.')
+		for i := -1; i > exp; i-- {
+			buf = append(buf, '0')
+		}
+		return append(buf, digits...)
+	}
+	if len(digits) <= exp+1 {
+		buf = append(buf, digits...)
+		for i := len(digits); i < exp+1; i++ {
+			buf = append(buf, '0')
+		}
+		return buf
+	}
+	buf = append(buf, digits[:exp+1]...)
+	buf = append(buf, '.')
+	return append(buf, digits[exp+1:]...)
 }
 
 // decimalParts returns the unscaled integer and the scale of a numeric

@@ -56,11 +56,14 @@ func appendPad(buf []byte, n int64, width int) []byte {
 		buf = append(buf, '-')
 		n = -n
 	}
-	s := strconv.AppendInt(nil, n, 10)
-	for i := len(s); i < width; i++ {
+	digits := 1
+	for x := n; x >= 10; x /= 10 {
+		digits++
+	}
+	for i := digits; i < width; i++ {
 		buf = append(buf, '0')
 	}
-	return append(buf, s...)
+	return strconv.AppendInt(buf, n, 10)
 }
 
 // appendYMD appends YYYY-MM-DD with PostgreSQL's year numbering (no year
@@ -86,12 +89,26 @@ func appendSeconds(buf []byte, sec, micros int64) []byte {
 	if micros == 0 {
 		return buf
 	}
-	f := strconv.AppendInt(nil, micros+1000000, 10)[1:]
-	for len(f) > 0 && f[len(f)-1] == '0' {
-		f = f[:len(f)-1]
+	if micros < 0 || micros > 999999 {
+		// Not reached for valid values; keep the old general path.
+		f := strconv.AppendInt(nil, micros+1000000, 10)[1:]
+		for len(f) > 0 && f[len(f)-1] == '0' {
+			f = f[:len(f)-1]
+		}
+		buf = append(buf, '.')
+		return append(buf, f...)
+	}
+	var f [6]byte
+	for i := 5; i >= 0; i-- {
+		f[i] = byte('0' + micros%10)
+		micros /= 10
+	}
+	n := 6
+	for n > 0 && f[n-1] == '0' {
+		n--
 	}
 	buf = append(buf, '.')
-	return append(buf, f...)
+	return append(buf, f[:n]...)
 }
 
 func appendClock(buf []byte, h, m, s, micros int64) []byte {

@@ -25,6 +25,8 @@ type rows struct {
 	// cached column metadata to avoid repeated CGO calls
 	scanTypes   []reflect.Type
 	dbTypeNames []string
+	// borrow is non-nil in the borrowed mode (featurehouse patch, borrowed.go).
+	borrow *borrowed
 }
 
 func newRowsWithStmt(res mapping.Result, stmt *Stmt) *rows {
@@ -76,6 +78,13 @@ func (r *rows) Next(dst []driver.Value) error {
 	// Call getFn directly, bypassing GetValue/verifyAndRewriteColIdx — indices are
 	// always valid here since we control the chunk lifecycle.
 	rowIdx := mapping.IdxT(r.rowCount)
+	if r.borrow != nil {
+		if err := r.nextBorrowed(dst, rowIdx); err != nil {
+			return err
+		}
+		r.rowCount++
+		return nil
+	}
 	for colIdx := range r.chunk.columns {
 		value, err := r.chunk.columns[colIdx].getFn(&r.chunk.columns[colIdx], rowIdx)
 		if err != nil {

@@ -705,7 +705,11 @@ func (s *Stmt) QueryContext(ctx context.Context, nargs []driver.NamedValue) (dri
 		return nil, err
 	}
 	s.rows = true
-	return newRowsWithStmt(*res, s), nil
+	r := newRowsWithStmt(*res, s)
+	if borrowedRequested(ctx) { // featurehouse patch, borrowed.go
+		r.borrow = &borrowed{}
+	}
+	return r, nil
 }
 
 // QueryBound executes a bound query that may return rows, such as a SELECT.
