@@ -457,7 +457,7 @@ func (c *CopyIn) loadCount(ctx context.Context, table string, colNames []string,
 	casts := make([]string, len(c.cols))
 	for i, col := range c.cols {
 		varchar[i] = "VARCHAR"
-		casts[i] = "CAST(" + quoteIdent(col.Name) + " AS " + col.Type + ")"
+		casts[i] = castText(quoteIdent(col.Name), col.Type)
 	}
 	q := "INSERT INTO " + table + " (" + strings.Join(colNames, ", ") + ") SELECT " + strings.Join(casts, ", ") + " FROM " + c.readCSV(varchar, header)
 	n, err := c.s.conn.Exec(ctx, q)

@@ -60,15 +60,37 @@ func (s *Session) groupInsertPlan(ctx context.Context, q *sql.Query, ins *pg_que
 		return nil, pgerror.New(pgerror.InternalError, "could not locate the INSERT target in the statement")
 	}
 	colList := ""
+	var targets []string // DuckDB types of the target columns, in order
+	layout := g.Layout()
+	typeOf := func(name string) string {
+		for _, c := range layout.Columns {
+			if strings.EqualFold(c.Name, name) {
+				return c.Type
+			}
+		}
+		return ""
+	}
 	if len(ins.Cols) == 0 {
 		var cols []string
 		for _, f := range g.Features {
 			if f.Status != catalog.Retired {
 				cols = append(cols, quoteIdent(f.Name))
+				targets = append(targets, typeOf(f.Name))
 			}
 		}
 		colList = " (" + strings.Join(cols, ", ") + ")"
+	} else {
+		for _, c := range ins.Cols {
+			targets = append(targets, typeOf(c.GetResTarget().GetName()))
+		}
 	}
+	edits = append(edits, arrayCastEdits(q.Text, ins)...)
+	edits = append(edits, insertArrayEdits(q.Text, ins, func(i int) string {
+		if i < len(targets) {
+			return targets[i]
+		}
+		return ""
+	})...)
 	// Drop an "AS alias" on the target: the stage has no alias.
 	aliasEnd := end
 	if ins.Relation.Alias != nil {

@@ -29,7 +29,7 @@ func castFailure(ctx context.Context, conn *duckdb.Conn, table string, cols []du
 		}
 		var rowid, val any
 		found, err := conn.QueryRow(ctx, "SELECT rowid, "+quoteIdent(col.Name)+" FROM "+table+" WHERE "+quoteIdent(col.Name)+
-			" IS NOT NULL AND TRY_CAST("+quoteIdent(col.Name)+" AS "+col.Type+") IS NULL ORDER BY rowid LIMIT 1", nil, &rowid, &val)
+			" IS NOT NULL AND "+castTextWith("TRY_CAST", quoteIdent(col.Name), col.Type)+" IS NULL ORDER BY rowid LIMIT 1", nil, &rowid, &val)
 		if err != nil || !found {
 			continue
 		}

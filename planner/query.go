@@ -104,6 +104,10 @@ func (s *Session) rewriteQuery(ctx context.Context, q *sql.Query) (string, error
 		return "", err
 	}
 	edits = append(edits, settings...)
+	edits = append(edits, arrayCastEdits(q.Text, q.Tree)...)
+	if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {
+		edits = append(edits, s.tableInsertArrayEdits(ctx, q.Text, ins)...)
+	}
 	edits = append(edits, keywordEdits(q.Text, edits)...)
 	return applyEdits(q.Text, edits), nil
 }

@@ -109,3 +109,17 @@ func RelationSpan(text string, loc int32) (start, end int) {
 	}
 	return int(loc), int(loc) + int(toks[n-1].End)
 }
+
+// TokenSpan returns the byte span in text of the single token that starts
+// at loc (an A_Const's Location: a whole string literal, E” and $$ forms
+// included), or (-1, -1).
+func TokenSpan(text string, loc int32) (start, end int) {
+	if loc < 0 || int(loc) >= len(text) {
+		return -1, -1
+	}
+	res, err := pg_query.Scan(text[loc:])
+	if err != nil || len(res.Tokens) == 0 || res.Tokens[0].Start != 0 {
+		return -1, -1
+	}
+	return int(loc), int(loc) + int(res.Tokens[0].End)
+}
