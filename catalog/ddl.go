@@ -121,11 +121,14 @@ func (c *Catalog) DropGroup(ctx context.Context, schema, name string, ifExists b
 		if err := deleteRows(ctx, conn, g.ID); err != nil {
 			return err
 		}
+		if _, err := conn.Exec(ctx, "DELETE FROM feature_store.online_state WHERE group_id = ?", g.ID); err != nil {
+			return err
+		}
 		layout := g.Layout()
 		var err error
 		files, err = c.engine.DropGroupStorage(ctx, conn, &layout)
 		return err
-	}, func() { delete(c.groups, key(schema, name)) })
+	}, func() { delete(c.groups, key(schema, name)); delete(c.online, g.ID) })
 	if err != nil {
 		return false, err
 	}

@@ -28,6 +28,12 @@ type WriteOptions struct {
 	RowLabel func(rowid int64) string
 	// Context is PostgreSQL's CONTEXT line for errors ("COPY g, line 4"), or nil.
 	Context func(rowid int64) string
+	// Stored, when set, runs once the rows are stored (committed, or
+	// written in the caller's transaction) and before the stage is dropped,
+	// with a query that reads the stored rows in stored-column order with
+	// the hidden columns (the online store's write path reads it). Its
+	// failure does not undo the write: it handles its own errors.
+	Stored func(ctx context.Context, selectSQL string)
 }
 
 // CreateStage creates a session-local staging table with the group's columns
@@ -69,7 +75,13 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 	seqBase, _ := base.(int64)
 	src := stageSource{stage: stage, seqBase: seqBase<<32 - firstRow, writtenAt: ts}
 	if !opt.InTransaction && n >= c.engine.cfg.DirectWriteRows {
-		return n, c.engine.writeParquet(ctx, c, g, src.selectSQL(g), true)
+		if err := c.engine.writeParquet(ctx, c, g, src.selectSQL(g), true); err != nil {
+			return 0, err
+		}
+		if opt.Stored != nil {
+			opt.Stored(ctx, src.selectSQL(g))
+		}
+		return n, nil
 	}
 	if !opt.InTransaction {
 		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
@@ -88,6 +100,9 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 		}
 	}
 	c.engine.noteUnflushed(g.ID, n)
+	if opt.Stored != nil {
+		opt.Stored(ctx, src.selectSQL(g))
+	}
 	return n, nil
 }
 

@@ -73,6 +73,8 @@ var extensions = []struct {
 	{[]string{"drop", "feature", "group"}, (*cursor).dropFeatureGroup},
 	{[]string{"alter", "feature"}, (*cursor).alterFeature},
 	{[]string{"comment", "on", "feature"}, (*cursor).commentOn},
+	{[]string{"refresh", "online"}, (*cursor).refreshOnline},
+	{[]string{"precompute"}, (*cursor).precompute},
 }
 
 func extensionFor(toks []token) func(*cursor) Statement {
@@ -122,6 +124,10 @@ func setText(st Statement, text string) {
 	case *AlterFeature:
 		s.Text = text
 	case *CommentOn:
+		s.Text = text
+	case *RefreshOnline:
+		s.Text = text
+	case *Precompute:
 		s.Text = text
 	}
 }

@@ -145,6 +145,10 @@ func renderStmt(b *strings.Builder, st Statement) {
 		} else {
 			fmt.Fprintf(b, " %q\n", *s.Comment)
 		}
+	case *RefreshOnline:
+		fmt.Fprintf(b, "RefreshOnline %s\n", qn(s.Name))
+	case *Precompute:
+		fmt.Fprintf(b, "Precompute %s where=%q\n", qn(s.Name), s.Where)
 	case *Query:
 		fmt.Fprintf(b, "Query %s offset=%d\n", stmtKind(s), s.Offset)
 		if s.Text != s.Original {
