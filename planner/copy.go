@@ -413,11 +413,16 @@ func (c *CopyIn) Done(ctx context.Context) (tag string, err error) {
 		if header {
 			offset = 2
 		}
-		n, err := conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{
+		opt := duckdb.WriteOptions{
 			InTransaction: c.s.inTxn(), StatementTime: now(),
 			RowLabel: func(rowid int64) string { return fmt.Sprintf("line %d", rowid+offset) },
 			Context:  func(rowid int64) string { return fmt.Sprintf("COPY %s, line %d", g.Name, rowid+offset) },
-		})
+		}
+		cur := g
+		if lg := c.s.p.catalog.Lookup(g.Schema, g.Name); lg != nil {
+			cur = lg
+		}
+		n, err := c.s.groupWrite(ctx, cur, &opt, func() (int64, error) { return conn.CommitStage(ctx, &layout, stage, opt) })
 		if err != nil {
 			return "", err
 		}

@@ -156,6 +156,9 @@ func (s *Session) alterFeatureGroup(ctx context.Context, stmt *sql.AlterFeatureG
 		if err := s.p.catalog.SetOptions(ctx, g.Schema, g.Name, stmt.SetOptions, stmt.OptionOrder); err != nil {
 			return "", err
 		}
+		if cur := s.p.catalog.Lookup(g.Schema, g.Name); cur != nil {
+			s.onlineOptionsChanged(ctx, g, cur)
+		}
 	case stmt.RenameFrom != "":
 		return "", pgerror.New(pgerror.FeatureNotSupported, "RENAME FEATURE is not supported yet")
 	default:
@@ -174,8 +177,17 @@ func (s *Session) dropFeatureGroup(ctx context.Context, stmt *sql.DropFeatureGro
 			}
 			return "", pgerror.New(pgerror.UndefinedTable, `feature group "%s" does not exist`, displayQualified(n))
 		}
+		ns := ""
+		if s.p.online != nil {
+			ns = s.p.online.namespace(g)
+		}
 		if _, err := s.p.catalog.DropGroup(ctx, g.Schema, g.Name, false); err != nil {
 			return "", err
+		}
+		if ns != "" {
+			if err := s.p.online.store.DropNamespace(context.WithoutCancel(ctx), ns); err != nil {
+				s.p.log.Warn("online: dropping a dropped group's records", "group", g.QualifiedName(), "err", err)
+			}
 		}
 	}
 	return "DROP FEATURE GROUP", nil

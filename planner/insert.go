@@ -157,7 +157,12 @@ func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
 		}
 		return nil, err
 	}
-	n, err := p.s.conn.CommitStage(ctx, &layout, stage, duckdb.WriteOptions{InTransaction: p.s.inTxn(), StatementTime: now()})
+	g := p.g
+	if cur := p.s.p.catalog.Lookup(p.g.Schema, p.g.Name); cur != nil {
+		g = cur
+	}
+	opt := duckdb.WriteOptions{InTransaction: p.s.inTxn(), StatementTime: now()}
+	n, err := p.s.groupWrite(ctx, g, &opt, func() (int64, error) { return p.s.conn.CommitStage(ctx, &layout, stage, opt) })
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,12 @@ package planner
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/featurehouse/featurehouse/catalog"
 	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/online"
 	"github.com/featurehouse/featurehouse/sql/pgerror"
 )
 
@@ -19,6 +21,12 @@ type Config struct {
 	// ServerVersion is what server_version and version() report.
 	ServerVersion string
 	Logger        *slog.Logger
+	// Online is the online store (nil: none; groups with online = true are
+	// then read from DuckDB only).
+	Online online.Store
+	// OnlineFallback serves AS OF now() lookups from DuckDB when the online
+	// store fails (off: they fail with SQLSTATE HV00N).
+	OnlineFallback bool
 }
 
 // Planner plans and runs statements for sessions.
@@ -28,6 +36,7 @@ type Planner struct {
 	catalog  *catalog.Catalog
 	log      *slog.Logger
 	sessions atomic.Int64
+	online   *onlineServer
 }
 
 // New makes a planner.
@@ -38,7 +47,12 @@ func New(cfg Config) *Planner {
 	if cfg.ServerVersion == "" {
 		cfg.ServerVersion = "15.0"
 	}
-	return &Planner{cfg: cfg, engine: cfg.Engine, catalog: cfg.Catalog, log: cfg.Logger}
+	p := &Planner{cfg: cfg, engine: cfg.Engine, catalog: cfg.Catalog, log: cfg.Logger}
+	if cfg.Online != nil {
+		p.online = &onlineServer{store: cfg.Online, catalog: cfg.Catalog, engine: cfg.Engine, fallback: cfg.OnlineFallback,
+			stats: newServingStats(), locks: map[int64]*sync.RWMutex{}, wake: make(chan struct{}, 1)}
+	}
+	return p
 }
 
 // SessionInfo is what a client said at startup.

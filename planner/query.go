@@ -70,6 +70,12 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 	if err := s.protectSystemObjects(node); err != nil {
 		return nil, err
 	}
+	if l := s.onlineLookupPlan(q, paramTypes); l != nil {
+		if err := s.checkFeatureStatus(q.Tree); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
 	return s.duckdbPlan(ctx, q, paramTypes)
 }
 
@@ -84,6 +90,7 @@ type duckdbQuery struct {
 	tag         func(n int64) string
 	declared    []uint32
 	names       []string // PostgreSQL's result column names
+	volatile    bool     // re-rewrite at every execution (in-memory system views)
 
 	stmt      *duckdb.Stmt
 	params    []uint32
@@ -104,6 +111,7 @@ func (s *Session) rewriteQuery(ctx context.Context, q *sql.Query) (string, error
 		return "", err
 	}
 	edits = append(edits, settings...)
+	edits = append(edits, s.systemViewEdits(q)...)
 	edits = append(edits, arrayCastEdits(q.Text, q.Tree)...)
 	if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {
 		edits = append(edits, s.tableInsertArrayEdits(ctx, q.Text, ins)...)
@@ -118,7 +126,7 @@ func (s *Session) duckdbPlan(ctx context.Context, q *sql.Query, paramTypes []uin
 		return nil, err
 	}
 	node := q.Tree.Stmts[0].Stmt
-	p := &duckdbQuery{s: s, q: q, text: text, declared: paramTypes}
+	p := &duckdbQuery{s: s, q: q, text: text, declared: paramTypes, volatile: len(s.systemViewEdits(q)) > 0}
 	p.returnsRows, p.tagVerb = returnsRows(node)
 	p.tag = commandTag(node)
 	p.names = resultNames(node)
@@ -244,6 +252,19 @@ func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
 }
 
 func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
+	if p.volatile {
+		// The text embeds figures of the moment (serving statistics): redo
+		// it for every execution instead of reusing the prepared statement.
+		text, err := p.s.rewriteQuery(ctx, p.q)
+		if err != nil {
+			return nil, err
+		}
+		if p.stmt != nil {
+			p.stmt.Close()
+			p.stmt = nil
+		}
+		p.text = castParams(p.q, text, p.declared, nil)
+	}
 	if p.stmt != nil {
 		if p.returnsRows {
 			rows, err := p.stmt.Query(duckdb.WithBorrowedValues(ctx), args) // values valid until the next Next: pgwire encodes each row at once

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/featurehouse/featurehouse/catalog"
 	"github.com/featurehouse/featurehouse/duckdb"
 	"github.com/featurehouse/featurehouse/sql/pgerror"
 	"github.com/featurehouse/featurehouse/sql/types"
@@ -37,6 +38,9 @@ type Session struct {
 	implicit     bool              // an implicit transaction of a multi-statement query is open
 	resetValues  map[string]string // RESET targets: startup values over defaults
 	localRestore map[string]string // values SET LOCAL replaced, restored at transaction end
+
+	pendingOnline []onlineOp        // online changes of the open transaction, applied at COMMIT
+	onlineMissed  []*catalog.Group  // groups whose transaction writes could not be read for the online store
 }
 
 func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
@@ -103,12 +107,17 @@ func (s *Session) endImplicit(ctx context.Context, commit bool) error {
 	}
 	s.implicit = false
 	if commit {
+		unlock := s.onlineLocks()
+		defer unlock()
 		if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
+			s.discardOnline()
 			_, _ = s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 			return err
 		}
+		s.applyOnline(ctx)
 		return nil
 	}
+	s.discardOnline()
 	_, err := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 	return err
 }
@@ -150,15 +159,20 @@ func (s *Session) commit(ctx context.Context) (string, error) {
 		s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
 		return "COMMIT", nil
 	case TxFailed:
+		s.discardOnline()
 		_, _ = s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		s.tx = TxIdle
 		return "ROLLBACK", nil
 	}
 	s.tx = TxIdle
+	unlock := s.onlineLocks()
+	defer unlock()
 	if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
+		s.discardOnline()
 		_, _ = s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		return "", err
 	}
+	s.applyOnline(ctx)
 	return "COMMIT", nil
 }
 
@@ -172,6 +186,7 @@ func (s *Session) rollback(ctx context.Context) (string, error) {
 		return "ROLLBACK", nil
 	}
 	s.tx = TxIdle
+	s.discardOnline()
 	if _, err := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
 		return "", err
 	}

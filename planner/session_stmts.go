@@ -200,6 +200,14 @@ func (s *Session) explainPlan(ctx context.Context, q *sql.Query, es *pg_query.Ex
 	if err := s.checkFeatureStatus(q.Tree); err != nil {
 		return nil, err
 	}
+	if es.Query != nil {
+		inner := *q
+		inner.Tree = &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: es.Query}}}
+		if l := s.onlineLookupPlan(&inner, nil); l != nil {
+			return &rowsPlan{cols: []types.Column{textColumn("QUERY PLAN")}, tag: "EXPLAIN",
+				rows: func(context.Context) ([][]any, error) { return l.explain(), nil }}, nil
+		}
+	}
 	edits, err := s.asOfEdits(ctx, q)
 	if err != nil {
 		return nil, err

@@ -196,6 +196,10 @@ func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, param
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.alterFeature(ctx, stmt) }), nil
 	case *sql.CommentOn:
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.commentOn(ctx, stmt) }), nil
+	case *sql.RefreshOnline:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.refreshOnline(ctx, stmt) }), nil
+	case *sql.Precompute:
+		return &commandPlan{run: func(ctx context.Context) (string, error) { return s.precompute(ctx, stmt) }}, nil
 	case *sql.Query:
 		return s.planQuery(ctx, stmt, paramTypes)
 	default:

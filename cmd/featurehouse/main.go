@@ -92,8 +92,20 @@ func serve(args []string) error {
 	}
 	engine.StartFlusher()
 
+	store, err := openOnlineStore(cfg)
+	if err != nil {
+		closeEngine()
+		return err
+	}
+	defer store.Close()
 	m := newMetrics(engine)
-	p := planner.New(planner.Config{Engine: engine, Catalog: cat, Superuser: cfg.Superuser, ServerVersion: serverVersion, Logger: log})
+	p := planner.New(planner.Config{Engine: engine, Catalog: cat, Superuser: cfg.Superuser, ServerVersion: serverVersion, Logger: log,
+		Online: store, OnlineFallback: onlineFallback(cfg)})
+	m.servingStats(p)
+	if err := p.StartOnline(ctx); err != nil {
+		closeEngine()
+		return err
+	}
 	srv, err := pgwire.NewServer(pgwire.Config{Backend: &backend{p: p, m: m}, Logger: log, ServerVersion: serverVersion})
 	if err != nil {
 		closeEngine()

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/planner"
 )
 
 // metrics are exported on /metrics.
@@ -73,5 +74,43 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.files, prometheus.GaugeValue, files, schema, group)
 		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, size, schema, group)
 		ch <- prometheus.MustNewConstMetric(c.rows, prometheus.GaugeValue, n, schema, group)
+	}
+}
+
+// servingStats exports the planner's serving statistics (the figures of
+// feature_store.serving_statistics) at scrape time.
+func (m *metrics) servingStats(p *planner.Planner) {
+	labels := []string{"schema", "group", "route"}
+	m.reg.MustRegister(&servingCollector{p: p,
+		requests: prometheus.NewDesc("featurehouse_serving_requests_total", "Online lookups (route online or fallback) and online writes (route write).", labels, nil),
+		keys:     prometheus.NewDesc("featurehouse_serving_keys_total", "Entities asked for by lookups.", labels, nil),
+		found:    prometheus.NewDesc("featurehouse_serving_found_total", "Entities answered by lookups.", labels, nil),
+		hits:     prometheus.NewDesc("featurehouse_serving_cache_hits_total", "Entities answered from the in-process cache.", labels, nil),
+		errors:   prometheus.NewDesc("featurehouse_serving_errors_total", "Lookups or online writes that failed.", labels, nil),
+		latency:  prometheus.NewDesc("featurehouse_serving_latency_seconds", "Latency of lookups and online writes.", labels, nil),
+	})
+}
+
+type servingCollector struct {
+	p                                            *planner.Planner
+	requests, keys, found, hits, errors, latency *prometheus.Desc
+}
+
+func (c *servingCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.requests, c.keys, c.found, c.hits, c.errors, c.latency} {
+		ch <- d
+	}
+}
+
+func (c *servingCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.p.ServingStatistics() {
+		lv := []string{s.Schema, s.Group, s.Route}
+		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(s.Requests), lv...)
+		ch <- prometheus.MustNewConstMetric(c.keys, prometheus.CounterValue, float64(s.Keys), lv...)
+		ch <- prometheus.MustNewConstMetric(c.found, prometheus.CounterValue, float64(s.Found), lv...)
+		ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.CacheHits), lv...)
+		ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(s.Errors), lv...)
+		ch <- prometheus.MustNewConstSummary(c.latency, uint64(s.Requests), s.LatencySum.Seconds(),
+			map[float64]float64{0.5: s.P50.Seconds(), 0.95: s.P95.Seconds(), 0.99: s.P99.Seconds()}, lv...)
 	}
 }
