@@ -21,7 +21,7 @@ type Catalog struct {
 	mu     sync.RWMutex
 	groups map[string]*Group // "schema.name" → group; replaced, never mutated in place
 	online map[int64]OnlineState
-	ddl    sync.Mutex        // one catalog change at a time
+	ddl    sync.Mutex // one catalog change at a time
 }
 
 func key(schema, name string) string { return schema + "." + name }

@@ -487,7 +487,6 @@ func (s *Session) hasPendingOnline(groupID int64) bool {
 	return false
 }
 
-
 // explain describes the online route as EXPLAIN rows.
 func (l *onlineLookup) explain() [][]any {
 	o := l.s.p.online

@@ -39,8 +39,8 @@ type Session struct {
 	resetValues  map[string]string // RESET targets: startup values over defaults
 	localRestore map[string]string // values SET LOCAL replaced, restored at transaction end
 
-	pendingOnline []onlineOp        // online changes of the open transaction, applied at COMMIT
-	onlineMissed  []*catalog.Group  // groups whose transaction writes could not be read for the online store
+	pendingOnline []onlineOp       // online changes of the open transaction, applied at COMMIT
+	onlineMissed  []*catalog.Group // groups whose transaction writes could not be read for the online store
 }
 
 func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
