@@ -379,6 +379,12 @@ func toSlice(v any) []any {
 	if s, ok := v.([]any); ok {
 		return s
 	}
+	if s, ok := v.(string); ok {
+		// Array parameters arrive as DuckDB list text (sql/types.DecodeParam).
+		if items, err := types.SplitDuckList(s); err == nil {
+			return items
+		}
+	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Slice {
 		return []any{v}
@@ -462,8 +468,13 @@ const minInt64 = -1 << 63
 // runOffline answers the statement from DuckDB.
 func (l *onlineLookup) runOffline(ctx context.Context, args []any) (any, error) {
 	if l.offline == nil {
-		p, err := l.s.duckdbPlan(ctx, l.q, l.declared)
+		// The parameters are typed as the online plan described them.
+		p, err := l.s.duckdbPlan(ctx, l.q, l.params)
 		if err != nil {
+			return nil, err
+		}
+		if _, _, err := p.describe(ctx); err != nil {
+			p.close()
 			return nil, err
 		}
 		l.offline = p

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/featurehouse/featurehouse/duckdb"
 	"github.com/featurehouse/featurehouse/sql"
@@ -99,6 +100,13 @@ type duckdbQuery struct {
 }
 
 func (s *Session) rewriteQuery(ctx context.Context, q *sql.Query) (string, error) {
+	return s.rewriteQueryWith(ctx, q, nil)
+}
+
+// rewriteQueryWith rewrites q with extra edits of q.Text (parameter casts);
+// an extra edit inside another edit's span (a parameter in an AS OF time)
+// is dropped.
+func (s *Session) rewriteQueryWith(ctx context.Context, q *sql.Query, extra []edit) (string, error) {
 	if err := s.checkFeatureStatus(q.Tree); err != nil {
 		return "", err
 	}
@@ -115,6 +123,18 @@ func (s *Session) rewriteQuery(ctx context.Context, q *sql.Query) (string, error
 	edits = append(edits, arrayCastEdits(q.Text, q.Tree)...)
 	if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {
 		edits = append(edits, s.tableInsertArrayEdits(ctx, q.Text, ins)...)
+	}
+	for _, e := range extra {
+		inside := false
+		for _, o := range edits {
+			if e.start < o.end && o.start < e.end {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			edits = append(edits, e)
+		}
 	}
 	edits = append(edits, keywordEdits(q.Text, edits)...)
 	return applyEdits(q.Text, edits), nil
@@ -159,7 +179,10 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 	}
 	text := p.text
 	if len(p.declared) > 0 {
-		text = castParams(p.q, text, p.declared, nil)
+		var err error
+		if text, err = p.s.rewriteQueryWith(ctx, p.q, p.s.paramCastEdits(p.q, p.declared, nil)); err != nil {
+			return nil, nil, err
+		}
 	}
 	stmt, err := p.s.conn.Prepare(ctx, text)
 	if err != nil {
@@ -174,7 +197,9 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 	}
 	if len(untyped) > 0 {
 		_ = stmt.Close()
-		text = castParams(p.q, p.text, p.declared, untyped)
+		if text, err = p.s.rewriteQueryWith(ctx, p.q, p.s.paramCastEdits(p.q, p.declared, untyped)); err != nil {
+			return nil, nil, err
+		}
 		if stmt, err = p.s.conn.Prepare(ctx, text); err != nil {
 			return nil, nil, err
 		}
@@ -206,9 +231,10 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 	return p.params, p.cols, nil
 }
 
-// castParams wraps parameters in casts: declared types, and VARCHAR for the
-// untyped ones.
-func castParams(q *sql.Query, text string, declared []uint32, untyped []int) string {
+// paramCastEdits wraps parameters in casts (edits of q.Text): declared
+// types, and for the untyped ones VARCHAR, or an array of the compared
+// column's type for `col = ANY($n)`.
+func (s *Session) paramCastEdits(q *sql.Query, declared []uint32, untyped []int) []edit {
 	want := map[int32]string{}
 	for i, oid := range declared {
 		if oid != 0 {
@@ -217,15 +243,18 @@ func castParams(q *sql.Query, text string, declared []uint32, untyped []int) str
 			}
 		}
 	}
-	for _, n := range untyped {
-		want[int32(n)] = "VARCHAR"
-	}
-	if len(want) == 0 || text != q.Text && len(q.AsOf) > 0 {
-		// Parameter locations refer to q.Text; with AS OF rewritten they
-		// moved. Casting is an aid to typing only, so skip it then.
-		if len(q.AsOf) > 0 {
-			return text
+	if len(untyped) > 0 {
+		anyTypes := s.anyParamTypes(q)
+		for _, n := range untyped {
+			if t, ok := anyTypes[int32(n)]; ok {
+				want[int32(n)] = t
+			} else {
+				want[int32(n)] = "VARCHAR"
+			}
 		}
+	}
+	if len(want) == 0 {
+		return nil
 	}
 	var edits []edit
 	for _, pr := range paramRefs(q.Tree) {
@@ -235,12 +264,43 @@ func castParams(q *sql.Query, text string, declared []uint32, untyped []int) str
 		}
 		ref := fmt.Sprintf("$%d", pr.Number)
 		start := int(pr.Location)
-		if start < 0 || start+len(ref) > len(text) || text[start:start+len(ref)] != ref {
+		if start < 0 || start+len(ref) > len(q.Text) || q.Text[start:start+len(ref)] != ref {
 			continue
 		}
 		edits = append(edits, edit{start: start, end: start + len(ref), text: "CAST(" + ref + " AS " + t + ")"})
 	}
-	return applyEdits(text, edits)
+	return edits
+}
+
+// anyParamTypes types the parameters of `col = ANY($n)`: an array of the
+// column's type when col is a feature of a group the statement reads,
+// else of VARCHAR.
+func (s *Session) anyParamTypes(q *sql.Query) map[int32]string {
+	out := map[int32]string{}
+	groups := s.referencedGroups(q.Tree)
+	sql.Walk(q.Tree, func(m proto.Message) bool {
+		ae, ok := m.(*pg_query.A_Expr)
+		if !ok || ae.Kind != pg_query.A_Expr_Kind_AEXPR_OP_ANY {
+			return true
+		}
+		pr := ae.Rexpr.GetParamRef()
+		if pr == nil {
+			return true
+		}
+		t := "VARCHAR"
+		if cr := ae.Lexpr.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+			if name := cr.Fields[len(cr.Fields)-1].GetString_(); name != nil {
+				for g := range groups {
+					if f := g.Feature(name.Sval); f != nil {
+						t = f.DuckDBType
+					}
+				}
+			}
+		}
+		out[pr.Number] = t + "[]"
+		return true
+	})
+	return out
 }
 
 func (p *duckdbQuery) execute(ctx context.Context, args []any) (any, error) {
@@ -255,15 +315,14 @@ func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
 	if p.volatile {
 		// The text embeds figures of the moment (serving statistics): redo
 		// it for every execution instead of reusing the prepared statement.
-		text, err := p.s.rewriteQuery(ctx, p.q)
-		if err != nil {
-			return nil, err
-		}
 		if p.stmt != nil {
 			p.stmt.Close()
 			p.stmt = nil
 		}
-		p.text = castParams(p.q, text, p.declared, nil)
+		var err error
+		if p.text, err = p.s.rewriteQueryWith(ctx, p.q, p.s.paramCastEdits(p.q, p.declared, nil)); err != nil {
+			return nil, err
+		}
 	}
 	if p.stmt != nil {
 		if p.returnsRows {

@@ -262,3 +262,64 @@ func appendDuckInterval(buf []byte, iv duckdb.Interval) []byte {
 	}
 	return buf
 }
+
+// SplitDuckList splits the DuckDB list text DecodeParam makes of an array
+// parameter ("[a, 'b, c', NULL]") into its elements' texts, nil for NULL.
+func SplitDuckList(s string) ([]any, error) {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != '[' || t[len(t)-1] != ']' {
+		return nil, fmt.Errorf("not a list: %q", s)
+	}
+	body := t[1 : len(t)-1]
+	out := []any{}
+	if strings.TrimSpace(body) == "" {
+		return out, nil
+	}
+	i := 0
+	for {
+		for i < len(body) && body[i] == ' ' {
+			i++
+		}
+		var b strings.Builder
+		quoted := false
+		if i < len(body) && body[i] == '\'' {
+			quoted = true
+			i++
+			for i < len(body) && body[i] != '\'' {
+				if body[i] == '\\' && i+1 < len(body) {
+					i++
+				}
+				b.WriteByte(body[i])
+				i++
+			}
+			if i >= len(body) {
+				return nil, fmt.Errorf("unterminated quote in list %q", s)
+			}
+			i++
+		} else {
+			for i < len(body) && body[i] != ',' {
+				b.WriteByte(body[i])
+				i++
+			}
+		}
+		e := b.String()
+		if !quoted {
+			e = strings.TrimSpace(e)
+		}
+		if !quoted && e == "NULL" {
+			out = append(out, nil)
+		} else {
+			out = append(out, e)
+		}
+		for i < len(body) && body[i] == ' ' {
+			i++
+		}
+		if i >= len(body) {
+			return out, nil
+		}
+		if body[i] != ',' {
+			return nil, fmt.Errorf("malformed list %q", s)
+		}
+		i++
+	}
+}
