@@ -30,6 +30,10 @@ type inMsg struct {
 	err *pgerror.Error
 	// eof: the client is gone (read error, EOF) or sent Terminate earlier.
 	eof bool
+	// more: bytes of a following message were already read from the
+	// socket, so the loop need not flush before taking it (a pipelined
+	// Bind/Execute/Sync is answered with one write).
+	more bool
 }
 
 // conn is one client connection. Everything but the reader, the writer and
@@ -65,6 +69,7 @@ type conn struct {
 	stmts          map[string]*prepared
 	portals        map[string]*portal
 	ignoreTillSync bool
+	lastMore       bool // the last message taken had more input behind it
 	// copyIn is the COPY FROM STDIN in progress, failed if the client drops.
 	copyIn CopyInResult
 }
@@ -234,7 +239,7 @@ func (c *conn) readLoop() {
 			c.readFailed(err)
 			return
 		}
-		if !c.deliver(inMsg{typ: typ, body: body}) || typ == 'X' {
+		if !c.deliver(inMsg{typ: typ, body: body, more: c.br.Buffered() > 0}) || typ == 'X' {
 			return
 		}
 	}
@@ -304,14 +309,18 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 func (c *conn) next() (inMsg, bool) {
 	select {
 	case m := <-c.msgs:
+		c.lastMore = m.more
 		return m, true
 	default:
 	}
-	if c.w.flush() != nil {
+	// Flush before waiting, unless the next message is already on its way
+	// from the reader.
+	if !c.lastMore && c.w.flush() != nil {
 		return inMsg{}, false
 	}
 	select {
 	case m := <-c.msgs:
+		c.lastMore = m.more
 		return m, true
 	case <-c.srv.shutdownCh:
 		c.sendError(errAdminShutdown())
