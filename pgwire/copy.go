@@ -33,6 +33,7 @@ func (c *conn) runCopyIn(ctx context.Context, r CopyInResult) *pgerror.Error {
 		var m inMsg
 		select {
 		case m = <-c.msgs:
+			c.lastMore = m.more
 		case <-ctx.Done():
 			// Cancelled while waiting for data (CancelRequest, shutdown,
 			// the client went away).
