@@ -49,6 +49,14 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		if g := s.lookupGroup(sql.QualifiedName{Schema: n.InsertStmt.Relation.Schemaname, Name: n.InsertStmt.Relation.Relname}); g != nil {
 			return s.groupInsertPlan(ctx, q, n.InsertStmt, g, paramTypes)
 		}
+	case *pg_query.Node_DeleteStmt:
+		if g := s.lookupGroup(sql.QualifiedName{Schema: n.DeleteStmt.Relation.Schemaname, Name: n.DeleteStmt.Relation.Relname}); g != nil {
+			return s.groupDeletePlan(ctx, q, n.DeleteStmt, g, paramTypes)
+		}
+	case *pg_query.Node_TruncateStmt:
+		if p, err := s.truncatePlan(n.TruncateStmt); p != nil || err != nil {
+			return p, err
+		}
 	case *pg_query.Node_CopyStmt:
 		return s.copyPlan(ctx, q, n.CopyStmt)
 	case *pg_query.Node_ExplainStmt:

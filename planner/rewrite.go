@@ -235,10 +235,8 @@ func (s *Session) protectTarget(rv *pg_query.RangeVar, what string) error {
 		case "UPDATE":
 			hint = "Feature history is append-only: INSERT a newer row instead."
 		}
+		// DELETE and TRUNCATE on groups are planned before (planner/delete.go).
 		e := pgerror.New(pgerror.WrongObjectType, `"%s" is a feature group`, g.Name)
-		if what == "DELETE" || what == "TRUNCATE" {
-			e = pgerror.New(pgerror.FeatureNotSupported, `%s on feature group "%s" is not supported yet`, what, g.Name)
-		}
 		if hint != "" {
 			e.Hint = hint
 		}
