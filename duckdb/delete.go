@@ -44,7 +44,12 @@ func (c *Conn) BeginGroupChange(ctx context.Context, groupIDs []int64, inTxn boo
 	ids = slices.Compact(ids)
 	ch := &GroupChange{c: c, own: !inTxn}
 	for _, id := range ids {
-		ch.unlock = append(ch.unlock, c.engine.LockGroup(id))
+		m := c.engine.groupLock(id)
+		if err := m.LockContext(ctx); err != nil {
+			ch.release()
+			return nil, TranslateError(err)
+		}
+		ch.unlock = append(ch.unlock, m.Unlock)
 	}
 	if ch.own {
 		if _, err := c.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
@@ -69,7 +74,9 @@ func (ch *GroupChange) release() {
 func (ch *GroupChange) Finish(ctx context.Context, err error) error {
 	defer ch.release()
 	if err == nil && ch.own {
-		if _, cerr := ch.c.Exec(ctx, "COMMIT"); cerr != nil {
+		// Not cancellable: an interrupted COMMIT must not leave it unclear
+		// whether the new files are referenced before they are removed.
+		if _, cerr := ch.c.Exec(context.WithoutCancel(ctx), "COMMIT"); cerr != nil {
 			err = cerr
 		}
 	}

@@ -69,7 +69,7 @@ type Engine struct {
 	db        *sql.DB // internal connections (catalog, flusher)
 	log       *slog.Logger
 
-	groupLocks sync.Map // group id → *sync.Mutex: serialises manifest commits per group
+	groupLocks sync.Map // group id → *groupMutex: serialises manifest commits per group
 	layouts    sync.Map // group id → GroupLayout, for the flusher
 
 	pending  sync.Map // group id → *atomic.Int64: rows written to unflushed since the last flush
@@ -231,9 +231,29 @@ func (e *Engine) resetUnflushed(id int64) {
 	}
 }
 
-func (e *Engine) groupLock(id int64) *sync.Mutex {
-	m, _ := e.groupLocks.LoadOrStore(id, &sync.Mutex{})
-	return m.(*sync.Mutex)
+func (e *Engine) groupLock(id int64) *groupMutex {
+	m, ok := e.groupLocks.Load(id)
+	if !ok {
+		m, _ = e.groupLocks.LoadOrStore(id, &groupMutex{ch: make(chan struct{}, 1)})
+	}
+	return m.(*groupMutex)
+}
+
+// groupMutex is a mutex whose waiters can give up: a statement waiting
+// behind a long flush of its group is cancellable.
+type groupMutex struct{ ch chan struct{} }
+
+func (m *groupMutex) Lock()   { m.ch <- struct{}{} }
+func (m *groupMutex) Unlock() { <-m.ch }
+
+// LockContext takes the mutex, or returns the error of ctx ending first.
+func (m *groupMutex) LockContext(ctx context.Context) error {
+	select {
+	case m.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func clearDir(dir string) error {
