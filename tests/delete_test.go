@@ -404,13 +404,18 @@ func TestDeleteAsOfAndRestart(t *testing.T) {
 	if got := one(t, c, "SELECT count(*) FROM hist"); got != "2" {
 		t.Errorf("rows after restart: %s, want 2", got)
 	}
-	// Later writes and a flush work as before.
+	// Later writes (INSERT, COPY) and a flush work as before.
 	Exec(t, c, `INSERT INTO hist VALUES ('u1', '2024-04-01', 23, 'NL')`)
+	n, err := c.CopyFrom(context.Background(), pgx.Identifier{"hist"}, []string{"user_id", "et", "age", "country"},
+		pgx.CopyFromRows([][]any{{"u3", time.Date(2024, 4, 2, 0, 0, 0, 0, time.UTC), int32(50), "PT"}}))
+	if err != nil || n != 1 {
+		t.Fatalf("COPY after DELETE: %d rows, %v", n, err)
+	}
 	srv.Stop()
 	srv.Start()
 	c = srv.Connect(t)
-	if got := asOf(); got != "[[u1 23 NL] [u2 30 DE]]" {
-		t.Errorf("AS OF after a later INSERT and flush: %s", got)
+	if got := asOf(); got != "[[u1 23 NL] [u2 30 DE] [u3 50 PT]]" {
+		t.Errorf("AS OF after a later INSERT, COPY and flush: %s", got)
 	}
 	checkManifestGroup(t, srv, c, "hist")
 }
