@@ -262,6 +262,27 @@ func TestOnlineOfflineConsistency(t *testing.T) {
 						t.Fatalf("COPY r2: %v", err)
 					}
 				}
+				// Erasure: DELETE some rows (the latest remaining row is
+				// served), now and then in a transaction; TRUNCATE rarely.
+				switch rng.Intn(6) {
+				case 0:
+					Exec(t, c, fmt.Sprintf(`DELETE FROM r1 WHERE k = '%s' AND ts > now() - interval '%d hours'`, keys1[rng.Intn(len(keys1))], rng.Intn(200)))
+				case 1:
+					Exec(t, c, "BEGIN")
+					Exec(t, c, fmt.Sprintf(`DELETE FROM r2 WHERE a = %d AND b = 'p'`, rng.Intn(3)))
+					if rng.Intn(2) == 0 {
+						Exec(t, c, "ROLLBACK")
+					} else {
+						Exec(t, c, "COMMIT")
+					}
+				case 2:
+					if round%5 == 4 {
+						Exec(t, c, "BEGIN")
+						Exec(t, c, "TRUNCATE r2")
+						Exec(t, c, `INSERT INTO r2 VALUES (0, 'p', now() - interval '3 hours', 1.25)`)
+						Exec(t, c, "COMMIT")
+					}
+				}
 				check(round)
 			}
 			// After a restart (the embedded store is rebuilt from the
