@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs and is missing: the PostgreSQL 15 client
-# (psql) for the end-to-end tests. As root it installs Debian packages;
-# otherwise it says what is missing and fails.
+# (psql) for the end-to-end tests, and Redis (redis-server, redis-cli) for
+# the online store's tests, which start their own servers. As root it
+# installs Debian packages; otherwise it says what is missing and fails.
 set -euo pipefail
 
 missing=()
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
