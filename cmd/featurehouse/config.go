@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/featurehouse/featurehouse/online"
 )
 
 // setting is one configuration value: a flag, its environment variable and
@@ -21,6 +23,8 @@ type setting struct {
 type config struct {
 	Listen, HTTPListen, DataDir, RegistryURI, OnlineStoreURI string
 	CacheTTL                                                 time.Duration
+	OnlinePoolSize                                           int
+	OnlineTimeout                                            time.Duration
 	MaxParallelOps                                           int
 	Compression                                              string
 	EnableLineage, EnableMonitoring                          bool
@@ -38,7 +42,9 @@ var settingsTable = []setting{
 	{"http-listen", "FEATURE_STORE_HTTP_ADDR", "http_addr", "127.0.0.1:9433", "HTTP address for /healthz and /metrics", nil},
 	{"data-dir", "FEATURE_STORE_STORAGE_PATH", "storage_path", "./featurehouse-data", "data directory (DuckDB database and Parquet files)", nil},
 	{"registry-uri", "FEATURE_STORE_REGISTRY_URI", "registry_uri", "", "catalog location; empty keeps it in the data directory's DuckDB database", nil},
-	{"online-store-uri", "FEATURE_STORE_ONLINE_STORE_URI", "online_store_uri", "memory://", "online store: memory:// (embedded)", nil},
+	{"online-store-uri", "FEATURE_STORE_ONLINE_STORE_URI", "online_store_uri", "memory://", "online store: memory:// (embedded), redis://[user:pass@]host:port[/db], rediss:// (TLS), redis+cluster://host:port,host:port or a comma-separated list of cluster seeds", nil},
+	{"online-pool-size", "FEATURE_STORE_ONLINE_POOL_SIZE", "online_pool_size", "0", "connections per Redis node (0: go-redis's default, 10 per CPU)", nil},
+	{"online-timeout", "FEATURE_STORE_ONLINE_TIMEOUT", "online_timeout", "500ms", "bound on each online store operation (dial, read, write)", nil},
 	{"cache-ttl", "FEATURE_STORE_CACHE_TTL", "cache_ttl", "60s", "online cache TTL", nil},
 	{"max-parallel-ops", "FEATURE_STORE_MAX_PARALLEL_OPS", "max_parallel_ops", "0", "DuckDB worker threads (0: one per core)", nil},
 	{"compression", "FEATURE_STORE_COMPRESSION", "compression", "zstd", "Parquet compression: zstd, snappy, gzip, lz4, uncompressed", nil},
@@ -118,6 +124,12 @@ func loadConfig(args []string, getenv func(string) string) (*config, error) {
 	if c.CacheTTL, err = time.ParseDuration(get("cache-ttl")); err != nil {
 		return nil, fmt.Errorf("cache-ttl: %w", err)
 	}
+	if c.OnlinePoolSize, err = strconv.Atoi(get("online-pool-size")); err != nil || c.OnlinePoolSize < 0 {
+		return nil, fmt.Errorf("online-pool-size: want a number >= 0, got %q", get("online-pool-size"))
+	}
+	if c.OnlineTimeout, err = time.ParseDuration(get("online-timeout")); err != nil || c.OnlineTimeout <= 0 {
+		return nil, fmt.Errorf("online-timeout: want a positive duration such as 500ms, got %q", get("online-timeout"))
+	}
 	if c.FlushAge, err = time.ParseDuration(get("flush-age")); err != nil {
 		return nil, fmt.Errorf("flush-age: %w", err)
 	}
@@ -157,8 +169,10 @@ func (c *config) validate() error {
 	if c.RegistryURI != "" && !strings.HasPrefix(c.RegistryURI, "duckdb://") {
 		return fmt.Errorf("registry-uri %q: only the embedded catalog (empty or duckdb://) exists in this version", c.RegistryURI)
 	}
-	if c.OnlineStoreURI != "" && c.OnlineStoreURI != "memory://" {
-		return fmt.Errorf("online-store-uri %q: online serving is not implemented yet in this version; use memory:// or leave it unset", c.OnlineStoreURI)
+	// Parsed, not connected: a Redis that is down at start is served once
+	// it is back.
+	if err := online.ValidateURI(c.OnlineStoreURI); err != nil {
+		return fmt.Errorf("online-store-uri: %w", err)
 	}
 	if c.Superuser == "" {
 		return fmt.Errorf("superuser name is empty")
