@@ -131,7 +131,7 @@ func ValidateURI(uri string) error {
 	return err
 }
 
-// key is the Redis key of a record.
+// redisKey is the Redis key of a record.
 func redisKey(ns, key string) string { return "fh:" + ns + ":" + key }
 
 // call derives the context of one operation: the caller's, bounded by the
