@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -76,6 +77,9 @@ func (s *Session) truncate(ctx context.Context, rels []*pg_query.RangeVar) error
 					return err
 				}
 				continue
+			}
+			if !slices.Contains(ids, g.ID) {
+				return pgerror.New(pgerror.SerializationFailure, `feature group "%s" was dropped and created again during TRUNCATE`, g.Name)
 			}
 			if seen[g.ID] {
 				continue
