@@ -138,7 +138,7 @@ func (e *Engine) replaceViews(ctx context.Context, q *Conn, g *GroupLayout) erro
 		bySet[k] = append(bySet[k], QuoteString(filepath.Join(e.cfg.DataDir, f.path)))
 	}
 	for _, k := range keys {
-		parts = append(parts, "SELECT "+g.projection(sets[k])+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+"])")
+		parts = append(parts, "SELECT "+g.projection(sets[k])+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+"], hive_partitioning = false)")
 	}
 	parts = append(parts, "SELECT "+g.projection(nil)+" FROM "+g.UnflushedTable())
 	all := "CREATE OR REPLACE VIEW " + g.AllRowsView() + " AS " + strings.Join(parts, " UNION ALL ")
