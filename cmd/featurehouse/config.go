@@ -25,6 +25,7 @@ type config struct {
 	CacheTTL                                                 time.Duration
 	OnlinePoolSize                                           int
 	OnlineTimeout                                            time.Duration
+	OnlineFallback                                           bool
 	MaxParallelOps                                           int
 	Compression                                              string
 	EnableLineage, EnableMonitoring                          bool
@@ -45,7 +46,8 @@ var settingsTable = []setting{
 	{"online-store-uri", "FEATURE_STORE_ONLINE_STORE_URI", "online_store_uri", "memory://", "online store: memory:// (embedded), redis://[user:pass@]host:port[/db], rediss:// (TLS), redis+cluster://host:port,host:port or a comma-separated list of cluster seeds", nil},
 	{"online-pool-size", "FEATURE_STORE_ONLINE_POOL_SIZE", "online_pool_size", "0", "connections per Redis node (0: go-redis's default, 10 per CPU)", nil},
 	{"online-timeout", "FEATURE_STORE_ONLINE_TIMEOUT", "online_timeout", "500ms", "bound on each online store operation (dial, read, write)", nil},
-	{"cache-ttl", "FEATURE_STORE_CACHE_TTL", "cache_ttl", "60s", "online cache TTL", nil},
+	{"online-fallback", "FEATURE_STORE_ONLINE_FALLBACK", "online_fallback", "false", "answer online lookups from DuckDB while the online store is unreachable", nil},
+	{"cache-ttl", "FEATURE_STORE_CACHE_TTL", "cache_ttl", "0s", "in-process cache of online records in front of Redis, kept this long (0: no cache)", nil},
 	{"max-parallel-ops", "FEATURE_STORE_MAX_PARALLEL_OPS", "max_parallel_ops", "0", "DuckDB worker threads (0: one per core)", nil},
 	{"compression", "FEATURE_STORE_COMPRESSION", "compression", "zstd", "Parquet compression: zstd, snappy, gzip, lz4, uncompressed", nil},
 	{"enable-lineage", "FEATURE_STORE_ENABLE_LINEAGE", "enable_lineage", "true", "record lineage", nil},
@@ -141,6 +143,9 @@ func loadConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.FlushRows, err = strconv.ParseInt(get("flush-rows"), 10, 64); err != nil || c.FlushRows <= 0 {
 		return nil, fmt.Errorf("flush-rows: want a positive number, got %q", get("flush-rows"))
+	}
+	if c.OnlineFallback, err = strconv.ParseBool(get("online-fallback")); err != nil {
+		return nil, fmt.Errorf("online-fallback: %w", err)
 	}
 	if c.EnableLineage, err = strconv.ParseBool(get("enable-lineage")); err != nil {
 		return nil, fmt.Errorf("enable-lineage: %w", err)

@@ -100,7 +100,7 @@ func serve(args []string) error {
 	defer store.Close()
 	m := newMetrics(engine)
 	p := planner.New(planner.Config{Engine: engine, Catalog: cat, Superuser: cfg.Superuser, ServerVersion: serverVersion, Logger: log,
-		Online: store, OnlineFallback: onlineFallback(cfg)})
+		Online: store, OnlineFallback: cfg.OnlineFallback})
 	m.servingStats(p)
 	if err := p.StartOnline(ctx); err != nil {
 		closeEngine()
