@@ -6,6 +6,7 @@ import (
 
 	"github.com/featurehouse/featurehouse/catalog"
 	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/online"
 )
 
 // reconcileEvery is how often the reconciler retries groups whose online
@@ -26,7 +27,9 @@ func (p *Planner) StartOnline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rebuildAll := o.store.Kind() == "memory"
+	// The embedded store starts empty; a Redis without our marker lost its
+	// data (restarted without persistence, flushed) or is new to us.
+	rebuildAll := o.store.Kind() == "memory" || !o.markerPresent(ctx)
 	for _, g := range p.catalog.Groups() {
 		if !onlineEligible(g) {
 			continue
@@ -40,8 +43,43 @@ func (p *Planner) StartOnline(ctx context.Context) error {
 		}
 	}
 	_ = conn.Close()
+	o.setMarker(ctx)
 	go o.reconcile(ctx, p)
 	return nil
+}
+
+// The marker is a record the server keeps in the store: when it is gone
+// while the store answers, the store lost its records and every online
+// group is rebuilt.
+const (
+	markerNS  = "meta"
+	markerKey = "marker"
+)
+
+func (o *onlineServer) markerPresent(ctx context.Context) bool {
+	recs, err := o.store.Get(ctx, markerNS, []string{markerKey})
+	return err == nil && len(recs) == 1 && recs[0] != nil
+}
+
+func (o *onlineServer) setMarker(ctx context.Context) {
+	v := online.Version(0, 0)
+	_ = o.store.Replace(ctx, markerNS, []online.Entry{{Key: markerKey, Value: v[:]}})
+}
+
+// checkMarker marks every online group pending when the store answers
+// without the marker.
+func (o *onlineServer) checkMarker(ctx context.Context, p *Planner) {
+	recs, err := o.store.Get(ctx, markerNS, []string{markerKey})
+	if err != nil || (len(recs) == 1 && recs[0] != nil) {
+		return
+	}
+	p.log.Warn("online: the store lost its records (restarted without persistence?); rebuilding every online group")
+	for _, g := range p.catalog.Groups() {
+		if onlineEligible(g) {
+			_ = p.catalog.MarkOnlinePending(ctx, g.ID)
+		}
+	}
+	o.setMarker(ctx)
 }
 
 // reconcile refreshes pending groups once the store answers.
@@ -60,6 +98,9 @@ func (o *onlineServer) reconcile(ctx context.Context, p *Planner) {
 				return
 			case <-time.After(reconcileEvery):
 			}
+		}
+		if o.store.Kind() != "memory" {
+			o.checkMarker(ctx, p)
 		}
 		var pending []int64
 		for _, g := range p.catalog.Groups() {

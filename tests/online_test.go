@@ -27,24 +27,32 @@ func allOnlineStores() []onlineStore {
 // returns rows as text, sorted.
 func lookupRows(t *testing.T, c *pgx.Conn, q string, args ...any) []string {
 	t.Helper()
-	rows, err := c.Query(context.Background(), q, args...)
+	out, err := tryLookup(c, q, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+func tryLookup(c *pgx.Conn, q string, args ...any) ([]string, error) {
+	rows, err := c.Query(context.Background(), q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		out = append(out, strings.TrimSpace(fmt.Sprintln(vals...)))
 	}
 	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
+		return nil, err
 	}
 	sort.Strings(out)
-	return out
+	return out, nil
 }
 
 func explainRoute(t *testing.T, c *pgx.Conn, q string) string {
