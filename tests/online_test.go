@@ -126,6 +126,25 @@ func TestOnlineLookups(t *testing.T) {
 					t.Errorf("%s: EXPLAIN route %q, want DuckDB", q, route)
 				}
 			}
+			// Draft features are not served online: such a lookup runs on DuckDB.
+			Exec(t, c, `ALTER FEATURE users.country SET STATUS draft`)
+			if route := explainRoute(t, c, `SELECT age, country FROM users AS OF now() WHERE user_id = 'u1'`); !strings.HasPrefix(route, "Route: DuckDB") {
+				t.Errorf("lookup of a draft feature: EXPLAIN route %q, want DuckDB", route)
+			}
+			if route := explainRoute(t, c, `SELECT age FROM users AS OF now() WHERE user_id = 'u1'`); !strings.HasPrefix(route, "Route: online store") {
+				t.Errorf("lookup without the draft feature: EXPLAIN route %q, want the online store", route)
+			}
+			Exec(t, c, `ALTER FEATURE users.country SET STATUS active`)
+			// A feature added later reads NULL in records written before it,
+			// as offline.
+			Exec(t, c, `ALTER FEATURE GROUP users ADD FEATURE score DOUBLE PRECISION`)
+			if got := lookupRows(t, c, `SELECT age, score FROM users AS OF now() WHERE user_id = $1`, "u1"); strings.Join(got, ",") != "30 <nil>" {
+				t.Errorf("added feature on an old record: %v", got)
+			}
+			Exec(t, c, `INSERT INTO users (user_id, ts, age, score) VALUES ('u1', now() - interval '1 minute', 31, 0.5)`)
+			if got := lookupRows(t, c, `SELECT age, score FROM users AS OF now() WHERE user_id = $1`, "u1"); strings.Join(got, ",") != "31 0.5" {
+				t.Errorf("added feature on a new record: %v", got)
+			}
 			// Serving statistics count the lookups.
 			stats := QueryStrings(t, c, `SELECT group_name, route, requests > 0, errors FROM feature_store.serving_statistics WHERE route = 'online' ORDER BY 1`)
 			if len(stats) != 2 || stats[0][0] != "pairs" || stats[1][0] != "users" || stats[1][2] != "t" || stats[1][3] != "0" {
