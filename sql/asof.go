@@ -17,6 +17,9 @@ type asOfMatch struct {
 	exprStart, exprEnd   int
 	alias                string
 	aliasStart, aliasEnd int // -1 when there is no alias
+	knownAt              string
+	knownStart           int // -1 when there is no KNOWN AT
+	clauseEnd            int // end of the last token of the time expressions
 }
 
 // asOfStopWords end an AS OF expression at parenthesis depth 0.
@@ -78,6 +81,12 @@ func (c *cursor) findAsOf() []asOfMatch {
 				out = append(out, m)
 				i = c.i - 1 // continue after the clause
 			}
+		case inFrom[top] && isKnownAt(toks, i):
+			// PostgreSQL would read `g KNOWN AT t` as an alias "known" and
+			// fail at AT: say what is missing instead.
+			c.fail(pgerror.New(pgerror.SyntaxError, "KNOWN AT must follow an AS OF clause").
+				WithHint("Write g AS OF t KNOWN AT t2 alias.").
+				WithPosition(charPos(c.text, t.start)))
 		}
 	}
 	return out
@@ -104,7 +113,7 @@ func (c *cursor) asOfAt(i int, inFrom bool) (asOfMatch, bool) {
 	if !(intro.isWord("from") || intro.isWord("join") || intro.isWord("using") || (intro.isPunct(',') && inFrom)) {
 		return asOfMatch{}, false
 	}
-	m := asOfMatch{relStart: toks[j].start, relEnd: toks[i-1].end, aliasStart: -1, aliasEnd: -1}
+	m := asOfMatch{relStart: toks[j].start, relEnd: toks[i-1].end, aliasStart: -1, aliasEnd: -1, knownStart: -1}
 	var parts []string
 	for k := j; k < i; k += 2 {
 		parts = append(parts, identValue(&toks[k]))
@@ -134,6 +143,20 @@ func (c *cursor) asOfAt(i int, inFrom bool) (asOfMatch, bool) {
 	if strings.EqualFold(m.expr, "latest") {
 		m.expr = "LATEST"
 	}
+	m.clauseEnd = m.exprEnd
+	if alias == nil && c.acceptWord("known") {
+		// KNOWN AT t2: only rows written by t2 are visible.
+		c.expectWord("at")
+		first, alias = c.asOfExpr()
+		if c.i == first {
+			c.fail(c.errAt(c.after(first - 1)))
+		}
+		m.knownAt = c.span(first, c.i)
+		m.knownStart, m.clauseEnd = toks[first].start, toks[c.i-1].end
+		if err := validateExpr(c.text, m.knownAt, &toks[first], c.after(c.i-1)); err != nil {
+			c.fail(err)
+		}
+	}
 	if alias == nil && c.peek(0).is(pg_query.Token_AS) {
 		c.i++
 		if !c.peek(0).isColID() {
@@ -146,7 +169,17 @@ func (c *cursor) asOfAt(i int, inFrom bool) (asOfMatch, bool) {
 		m.alias = identValue(alias)
 		m.aliasStart, m.aliasEnd = alias.start, alias.end
 	}
+	if isKnownAt(toks, c.i) {
+		c.fail(syntaxError(c.text, &toks[c.i]).WithHint("KNOWN AT goes right after the AS OF time, before the alias."))
+	}
 	return m, true
+}
+
+// isKnownAt reports whether toks[i:] starts with the words KNOWN AT (and not
+// `known AT TIME ZONE`, a column named known).
+func isKnownAt(toks []token, i int) bool {
+	return i+1 < len(toks) && toks[i].isWord("known") && toks[i+1].isWord("at") &&
+		!(i+2 < len(toks) && toks[i+2].id == pg_query.Token_TIME)
 }
 
 // asOfExpr advances over the time expression starting at c.i and returns
@@ -246,24 +279,29 @@ func rewriteAsOf(text, orig string, base int, ms []asOfMatch) (string, []AsOf, [
 		b.WriteString(orig[prev:rs])
 		start := b.Len()
 		b.WriteString(orig[rs:re])
-		e := edit{start: re, end: m.exprEnd - base}
+		e := edit{start: re, end: m.clauseEnd - base}
 		if m.aliasStart >= 0 {
 			e.end, e.insert = m.aliasStart-base, " "
 			b.WriteString(" ")
 			b.WriteString(orig[m.aliasStart-base : m.aliasEnd-base])
 			prev = m.aliasEnd - base
 		} else {
-			prev = m.exprEnd - base
+			prev = m.clauseEnd - base
 		}
 		edits = append(edits, e)
-		out = append(out, AsOf{
+		a := AsOf{
 			Relation:     m.rel,
 			Expr:         m.expr,
 			Alias:        m.alias,
 			Start:        start,
 			End:          b.Len(),
 			ExprPosition: charPos(orig, m.exprStart-base),
-		})
+			KnownAt:      m.knownAt,
+		}
+		if m.knownStart >= 0 {
+			a.KnownAtPosition = charPos(orig, m.knownStart-base)
+		}
+		out = append(out, a)
 	}
 	b.WriteString(orig[prev:])
 	return b.String(), out, edits

@@ -157,6 +157,9 @@ func renderStmt(b *strings.Builder, st Statement) {
 		fmt.Fprintf(b, "  text: %s\n", s.Text)
 		for _, a := range s.AsOf {
 			fmt.Fprintf(b, "  asof %s expr=%q", qn(a.Relation), a.Expr)
+			if a.KnownAt != "" {
+				fmt.Fprintf(b, " known=%q known_at=%d", a.KnownAt, a.KnownAtPosition)
+			}
 			if a.Alias != "" {
 				fmt.Fprintf(b, " alias=%s", a.Alias)
 			}

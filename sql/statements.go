@@ -116,6 +116,11 @@ type AsOf struct {
 	// ExprPosition is the 1-based character position of Expr in the
 	// original statement, for error messages.
 	ExprPosition int
+	// KnownAt is the SQL text of `KNOWN AT <expr>` ("" when absent): only
+	// rows written by that time are visible. KnownAtPosition is its 1-based
+	// character position in the original statement.
+	KnownAt         string
+	KnownAtPosition int
 }
 
 // Query is every statement in PostgreSQL's grammar (SELECT, INSERT, COPY,
