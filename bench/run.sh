@@ -1,25 +1,34 @@
 #!/bin/sh
-# Runs featurehouse's benchmarks B5 (bulk ingest) and B6 (large result)
-# against their peers in one run and prints every figure with the ratios.
-# See bench/README.md.
+# Runs featurehouse's benchmarks B1-B3 (online lookups), B5 (bulk ingest)
+# and B6 (large result) against their peers in one run and prints every
+# figure with the ratios. See bench/README.md.
 #
-#   SCALE=10000000 REPEAT=3 WORK=/tmp/fhbench ONLY=b5,b6 bench/run.sh
+#   SCALE=10000000 REPEAT=3 WORK=/tmp/fhbench ONLY=b1,b2,b3,b5,b6 bench/run.sh
 #
-# SCALE   rows in the CSV and tables (default 10000000; 1000000 for a quick run)
+# SCALE   B5/B6: rows in the CSV and tables (default 10000000; 1000000 for a quick run)
 # REPEAT  repetitions of each measurement, peers interleaved (default 3)
-# WORK    work directory: CSV (kept and reused across runs), data dirs, logs
-# ONLY    b5, b6 or b5,b6
+# WORK    work directory: CSVs (B5's kept and reused across runs), data dirs, logs
+# ONLY    comma-separated subset of b1,b2,b3,b5,b6 (default all of them)
+# ENTITIES     B1-B3: entities in the online feature group (default 100000)
+# B1_REQUESTS  B1: timed lookups per peer and repetition (default 20000)
+# B2_DURATION  B2: timed duration per peer and repetition (default 10s)
+# B3_BATCHES   B3: timed batches of 100 entities per peer and repetition (default 2000)
 # PG_BIN  PostgreSQL 15 bin directory (default /usr/lib/postgresql/15/bin)
-# REPORT  also write the report (markdown) to this file (default WORK/report-SCALE.md)
+# FH_BIN  use this featurehouse binary instead of building ./cmd/featurehouse
+# REPORT  also write the report (markdown) to this file (default WORK/report-ONLY-SCALE.md)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCALE=${SCALE:-10000000}
 REPEAT=${REPEAT:-3}
 WORK=${WORK:-/tmp/fhbench}
-ONLY=${ONLY:-b5,b6}
+ONLY=${ONLY:-b1,b2,b3,b5,b6}
+ENTITIES=${ENTITIES:-100000}
+B1_REQUESTS=${B1_REQUESTS:-20000}
+B2_DURATION=${B2_DURATION:-10s}
+B3_BATCHES=${B3_BATCHES:-2000}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-REPORT=${REPORT:-$WORK/report-$SCALE.md}
+REPORT=${REPORT:-$WORK/report-$(echo "$ONLY" | tr , _)-$SCALE.md}
 
 if [ ! -x "$PG_BIN/postgres" ]; then
 	echo "bench: PostgreSQL 15 not found in $PG_BIN (Debian: apt-get install postgresql-15; or set PG_BIN)" >&2
@@ -28,8 +37,13 @@ fi
 
 mkdir -p "$WORK/bin"
 echo "bench: building featurehouse and fhbench into $WORK/bin" >&2
-(cd "$ROOT" && go build -o "$WORK/bin/featurehouse" ./cmd/featurehouse)
+if [ -n "${FH_BIN:-}" ]; then
+	[ "$FH_BIN" -ef "$WORK/bin/featurehouse" ] || cp "$FH_BIN" "$WORK/bin/featurehouse"
+else
+	(cd "$ROOT" && go build -o "$WORK/bin/featurehouse" ./cmd/featurehouse)
+fi
 (cd "$ROOT" && go build -o "$WORK/bin/fhbench" ./bench/cmd/fhbench)
 
 exec "$WORK/bin/fhbench" run -scale "$SCALE" -repeat "$REPEAT" -work "$WORK" -only "$ONLY" \
+	-entities "$ENTITIES" -b1-requests "$B1_REQUESTS" -b2-duration "$B2_DURATION" -b3-batches "$B3_BATCHES" \
 	-featurehouse "$WORK/bin/featurehouse" -pg-bin "$PG_BIN" -repo "$ROOT" -out "$REPORT"

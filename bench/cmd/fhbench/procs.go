@@ -173,6 +173,7 @@ func dirSize(dir string) int64 {
 
 type fhServer struct {
 	bin, dataDir, logPath string
+	args                  []string // more serve flags, e.g. --online-store-uri
 	port, httpPort        int
 	cmd                   *exec.Cmd
 	exited                chan struct{}
@@ -197,9 +198,10 @@ func (s *fhServer) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cmd = exec.Command(s.bin, "serve", "--data-dir", s.dataDir,
+	args := append([]string{"serve", "--data-dir", s.dataDir,
 		"--listen", fmt.Sprintf("127.0.0.1:%d", s.port),
-		"--http-listen", fmt.Sprintf("127.0.0.1:%d", s.httpPort))
+		"--http-listen", fmt.Sprintf("127.0.0.1:%d", s.httpPort)}, s.args...)
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {

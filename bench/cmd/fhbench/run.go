@@ -29,6 +29,10 @@ type options struct {
 	only     string
 	out      string
 	pgSet    string
+	// B1-B3
+	entities int
+	b1N, b3N int
+	b2Dur    time.Duration
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -40,17 +44,31 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.fhBin, "featurehouse", "", "featurehouse binary")
 	fs.StringVar(&o.pgBinDir, "pg-bin", "/usr/lib/postgresql/15/bin", "PostgreSQL 15 bin directory")
 	fs.StringVar(&o.repo, "repo", ".", "featurehouse checkout (for the commit in the report)")
-	fs.StringVar(&o.only, "only", "b5,b6", "benchmarks to run")
+	fs.StringVar(&o.only, "only", "b1,b2,b3,b5,b6", "benchmarks to run (comma-separated)")
 	fs.StringVar(&o.out, "out", "", "also write the report (markdown) here")
 	fs.StringVar(&o.pgSet, "pg-settings", "shared_buffers=1GB,max_wal_size=4GB", "PostgreSQL settings (-c), comma-separated")
+	fs.IntVar(&o.entities, "entities", 100_000, "B1-B3: entities in the online feature group")
+	fs.IntVar(&o.b1N, "b1-requests", 20_000, "B1: timed lookups per peer and repetition")
+	fs.DurationVar(&o.b2Dur, "b2-duration", 10*time.Second, "B2: timed duration per peer and repetition")
+	fs.IntVar(&o.b3N, "b3-batches", 2_000, "B3: timed batches per peer and repetition")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	which := map[string]bool{}
+	for _, b := range strings.Split(o.only, ",") {
+		switch b = strings.TrimSpace(strings.ToLower(b)); b {
+		case "b1", "b2", "b3", "b5", "b6":
+			which[b] = true
+		case "":
+		default:
+			return fmt.Errorf("-only: unknown benchmark %q (b1, b2, b3, b5, b6)", b)
+		}
 	}
 	if o.fhBin == "" {
 		return errors.New("-featurehouse BIN is required")
 	}
-	if o.repeat < 1 || o.scale < 1 {
-		return errors.New("-scale and -repeat must be positive")
+	if o.repeat < 1 || o.scale < 1 || o.entities < 200 || o.b1N < 1 || o.b3N < 1 || o.b2Dur <= 0 {
+		return errors.New("-scale, -repeat, -b1-requests, -b2-duration and -b3-batches must be positive, -entities at least 200")
 	}
 	var err error
 	if o.work, err = filepath.Abs(o.work); err != nil {
@@ -64,21 +82,9 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep := &report{opts: o, started: time.Now().UTC()}
+	rep := &report{opts: o, started: time.Now().UTC(), which: which}
 	rep.machine = machineInfo(o)
-
-	csvPath := filepath.Join(o.work, fmt.Sprintf("b5-%d.csv", o.scale))
-	t0 := time.Now()
-	gen, err := ensureCSV(csvPath, o.scale)
-	if err != nil {
-		return fmt.Errorf("generating the CSV: %w", err)
-	}
-	st, err := os.Stat(csvPath)
-	if err != nil {
-		return err
-	}
-	rep.csvBytes = st.Size()
-	logf("CSV %s: %d rows, %.0f MB (%s in %.1fs)", csvPath, o.scale, mb(st.Size()), map[bool]string{true: "generated", false: "reused"}[gen], time.Since(t0).Seconds())
+	runB5, runB6 := which["b5"], which["b6"]
 
 	fh := &fhServer{bin: o.fhBin, dataDir: filepath.Join(o.work, "fh-data"), logPath: filepath.Join(o.work, "featurehouse.log")}
 	_ = os.RemoveAll(fh.dataDir)
@@ -93,10 +99,7 @@ func runBench(ctx context.Context, args []string) error {
 	defer fh.stop()
 	defer pg.stop()
 
-	logf("starting featurehouse (%s) and PostgreSQL (%s)", o.fhBin, o.pgBinDir)
-	if err := fh.start(ctx); err != nil {
-		return err
-	}
+	logf("starting PostgreSQL (%s)", o.pgBinDir)
 	if err := pg.start(); err != nil {
 		return err
 	}
@@ -104,8 +107,32 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 
-	runB5 := strings.Contains(o.only, "b5")
-	runB6 := strings.Contains(o.only, "b6")
+	// B1-B3 first: they start their own featurehouse servers and stop them
+	// before B5/B6's server starts.
+	if which["b1"] || which["b2"] || which["b3"] {
+		if err := benchOnline(ctx, rep, pg, which); err != nil {
+			return err
+		}
+	}
+	var csvPath string
+	if runB5 || runB6 {
+		csvPath = filepath.Join(o.work, fmt.Sprintf("b5-%d.csv", o.scale))
+		t0 := time.Now()
+		gen, err := ensureCSV(csvPath, o.scale)
+		if err != nil {
+			return fmt.Errorf("generating the CSV: %w", err)
+		}
+		st, err := os.Stat(csvPath)
+		if err != nil {
+			return err
+		}
+		rep.csvBytes = st.Size()
+		logf("CSV %s: %d rows, %.0f MB (%s in %.1fs)", csvPath, o.scale, mb(st.Size()), map[bool]string{true: "generated", false: "reused"}[gen], time.Since(t0).Seconds())
+		logf("starting featurehouse (%s)", o.fhBin)
+		if err := fh.start(ctx); err != nil {
+			return err
+		}
+	}
 	if runB5 {
 		if err := benchB5(ctx, rep, fh, pg, csvPath, self); err != nil {
 			return fmt.Errorf("B5: %w", err)
@@ -518,6 +545,7 @@ type machine struct {
 
 type report struct {
 	opts              options
+	which             map[string]bool
 	started, finished time.Time
 	machine           machine
 	csvBytes          int64
@@ -528,6 +556,7 @@ type report struct {
 	pgTableBytes      int64
 	pgIndexBytes      int64
 	fhIdleKB          int64
+	online            *onlineReport
 }
 
 func machineInfo(o options) machine {
@@ -594,8 +623,22 @@ func (r *report) markdown() string {
 	if gf := os.Getenv("GOFLAGS"); gf != "" {
 		build = ", GOFLAGS=" + gf
 	}
-	fmt.Fprintf(&b, "- featurehouse %s (%s%s), DuckDB %s, PostgreSQL %s (settings: %s)\n", m.commit, m.goVersion, build, orNA(m.duckdbVersion), m.pgVersion, r.opts.pgSet)
-	fmt.Fprintf(&b, "- scale %d rows, %d repetitions per figure (peers interleaved, order rotated); CSV %.0f MB\n\n", r.opts.scale, r.opts.repeat, mb(r.csvBytes))
+	redisV := ""
+	if r.online != nil && r.online.redisVersion != "" {
+		redisV = ", Redis " + r.online.redisVersion + " (no persistence), go-redis v9"
+	}
+	duck := ""
+	if m.duckdbVersion != "" {
+		duck = ", DuckDB " + m.duckdbVersion
+	}
+	fmt.Fprintf(&b, "- featurehouse %s (%s%s)%s, PostgreSQL %s (settings: %s)%s; client pgx v5, on the same cores\n", m.commit, m.goVersion, build, duck, m.pgVersion, r.opts.pgSet, redisV)
+	if r.which["b5"] || r.which["b6"] {
+		fmt.Fprintf(&b, "- B5/B6: scale %d rows, %d repetitions per figure (peers interleaved, order rotated); CSV %.0f MB\n", r.opts.scale, r.opts.repeat, mb(r.csvBytes))
+	}
+	b.WriteString("\n")
+	if r.online != nil {
+		r.online.markdown(&b, r.opts.repeat)
+	}
 	if r.b5 != nil {
 		b.WriteString("#### B5 bulk ingest: COPY FROM STDIN (CSV) of the same file\n\n")
 		b.WriteString("| peer | rows/s (median) | seconds, each run | server CPU s (median) | server peak RSS MB (max) | featurehouse ÷ peer |\n|---|---:|---|---:|---:|---:|\n")
@@ -717,11 +760,4 @@ func b5Label(p string) string {
 		return "DuckDB (limit): COPY read_csv TO Parquet (zstd)"
 	}
 	return p
-}
-
-func orNA(s string) string {
-	if s == "" {
-		return "n/a"
-	}
-	return s
 }
