@@ -57,7 +57,7 @@ func isNowExpr(expr string) bool {
 // lookup the online store answers (it then runs on DuckDB).
 func (s *Session) onlineLookupPlan(q *sql.Query, declared []uint32) *onlineLookup {
 	o := s.p.online
-	if o == nil || len(q.AsOf) != 1 || !isNowExpr(q.AsOf[0].Expr) || q.Tree == nil || len(q.Tree.Stmts) != 1 {
+	if o == nil || len(q.AsOf) != 1 || !isNowExpr(q.AsOf[0].Expr) || q.AsOf[0].KnownAt != "" || q.Tree == nil || len(q.Tree.Stmts) != 1 {
 		return nil
 	}
 	sel := q.Tree.Stmts[0].Stmt.GetSelectStmt()

@@ -105,10 +105,14 @@ func contains(list []string, s string) bool {
 }
 
 // asOfEdits turns each `g AS OF t` into the latest row per entity with
-// event time <= t (and within ttl), ties broken by the later write.
+// event time <= t (and within ttl), ties broken by the later write, and
+// each `JOIN g AS OF <column of an earlier relation>` into a point-in-time
+// join (pitjoin.go). KNOWN AT t2 hides rows written after t2.
 func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 	var edits []edit
-	for _, a := range q.AsOf {
+	var pits []*pitJoin
+	var sites map[int32]fromSite
+	for i, a := range q.AsOf {
 		g := s.lookupGroup(a.Relation)
 		if g == nil {
 			return nil, pgerror.New(pgerror.UndefinedTable, `feature group "%s" does not exist`, displayQualified(a.Relation)).
@@ -118,21 +122,43 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 		if strings.EqualFold(expr, "latest") {
 			expr = "now()"
 		}
+		if a.KnownAt != "" && refersToColumns(a.KnownAt) {
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "KNOWN AT must be a constant time, not a column").
+				WithPosition(a.KnownAtPosition + q.Offset)
+		}
 		if refersToColumns(expr) {
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "point-in-time joins (AS OF a column of another relation) are not supported yet").
-				WithPosition(a.ExprPosition + q.Offset)
+			if sites == nil {
+				sites = fromSites(q.Tree)
+			}
+			p, err := s.newPITJoin(q, sites, a, g, i+1)
+			if err != nil {
+				return nil, err
+			}
+			pits = append(pits, p)
+			continue
 		}
 		alias := a.Alias
 		if alias == "" {
 			alias = a.Relation.Name
 		}
-		edits = append(edits, edit{start: a.Start, end: a.End, text: "(" + asOfSQL(g, expr) + ") AS " + quoteIdent(alias)})
+		edits = append(edits, edit{start: a.Start, end: a.End, text: "(" + asOfKnownSQL(g, expr, a.KnownAt) + ") AS " + quoteIdent(alias)})
+	}
+	if len(pits) > 0 {
+		pe, err := pitEdits(q, pits)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, pe...)
 	}
 	return edits, nil
 }
 
 // asOfSQL is the latest row per entity as of expr.
-func asOfSQL(g *catalog.Group, expr string) string {
+func asOfSQL(g *catalog.Group, expr string) string { return asOfKnownSQL(g, expr, "") }
+
+// asOfKnownSQL is the latest row per entity as of expr among the rows
+// written by knownAt ("": all rows).
+func asOfKnownSQL(g *catalog.Group, expr, knownAt string) string {
 	layout := g.Layout()
 	et := g.EventTime()
 	etq := quoteIdent(et.Name)
@@ -150,6 +176,9 @@ func asOfSQL(g *catalog.Group, expr string) string {
 	where := etq + " <= " + t
 	if g.TTL != "" {
 		where += " AND " + etq + " >= " + t + " - INTERVAL " + duckdb.QuoteString(g.TTL)
+	}
+	if knownAt != "" {
+		where += " AND " + duckdb.WrittenAtColumn + " <= CAST((" + knownAt + ") AS TIMESTAMPTZ)"
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " FROM " + layout.AllRowsView() + " WHERE " + where +
 		" QUALIFY row_number() OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + etq + " DESC, " + duckdb.SeqColumn + " DESC) = 1"
