@@ -330,6 +330,14 @@ func TestPITJoinShapes(t *testing.T) {
 	Exec(t, c, `INSERT INTO training SELECT * FROM labels l LEFT JOIN demo AS OF l.label_time d USING (user_id) WHERE l.user_id = 'u1'`)
 	check(`SELECT count(*) FROM training`, "count", "5")
 
+	// Parameters (extended protocol) in the time, KNOWN AT and WHERE.
+	var n int
+	if err := c.QueryRow(context.Background(), `SELECT count(d.age) FROM labels l
+		LEFT JOIN demo AS OF l.label_time - $1::interval KNOWN AT $2 d ON d.user_id = l.user_id WHERE l.user_id = $3`,
+		"1 day", "2100-01-01", "u1").Scan(&n); err != nil || n != 1 {
+		t.Errorf("point-in-time join with parameters: %d, %v; want 1", n, err)
+	}
+
 	// Errors, with PostgreSQL's SQLSTATEs.
 	for _, e := range []struct{ sql, code string }{
 		{`SELECT * FROM labels l, demo AS OF l.label_time d WHERE d.user_id = l.user_id`, "0A000"},
@@ -460,5 +468,62 @@ func TestPITJoinKnownAt(t *testing.T) {
 	rows.Close()
 	if rows.Err() != nil {
 		t.Fatal(rows.Err())
+	}
+}
+
+// TestPITJoinAgreesWithAsOf checks, for event times of type date and
+// timestamp (the expiry of a ttl computed in the event time's type), that
+// every left row of a point-in-time join gets what `AS OF <its time>`
+// gives for its entity.
+func TestPITJoinAgreesWithAsOf(t *testing.T) {
+	srv := StartServer(t)
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP gd (k INTEGER ENTITY KEY, d DATE EVENT TIME, v INTEGER) WITH (ttl = '36 hours')`)
+	Exec(t, c, `CREATE FEATURE GROUP gt (k INTEGER ENTITY KEY, t TIMESTAMP EVENT TIME, v INTEGER) WITH (ttl = '1 day')`)
+	rng := rand.New(rand.NewSource(11))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for stmt := 0; stmt < 30; stmt++ {
+		var vd, vt []string
+		for i := 0; i < 4; i++ {
+			vd = append(vd, fmt.Sprintf("(%d, DATE '%s', %d)", rng.Intn(3), base.AddDate(0, 0, rng.Intn(20)).Format("2006-01-02"), rng.Intn(1000)))
+			vt = append(vt, fmt.Sprintf("(%d, TIMESTAMP '%s', %d)", rng.Intn(3), base.Add(time.Duration(rng.Intn(80))*6*time.Hour).Format("2006-01-02 15:04:05"), rng.Intn(1000)))
+		}
+		Exec(t, c, "INSERT INTO gd VALUES "+strings.Join(vd, ", "))
+		Exec(t, c, "INSERT INTO gt VALUES "+strings.Join(vt, ", "))
+	}
+	var times []time.Time
+	for i := 0; i < 60; i++ {
+		times = append(times, base.Add(time.Duration(rng.Intn(24*24))*time.Hour-24*time.Hour))
+	}
+	for i := 0; i < 20; i++ { // on and next to day boundaries and ttl edges
+		d := base.AddDate(0, 0, rng.Intn(22))
+		times = append(times, d, d.Add(-time.Microsecond), d.Add(12*time.Hour), d.Add(36*time.Hour), d.Add(36*time.Hour+time.Microsecond))
+	}
+	var values []string
+	for i, ts := range times {
+		values = append(values, fmt.Sprintf("(%d, %d, TIMESTAMPTZ '%s')", i, i%3, ts.Format(time.RFC3339Nano)))
+	}
+	Exec(t, c, "CREATE TABLE labels (id INTEGER, k INTEGER, ts TIMESTAMPTZ)")
+	Exec(t, c, "INSERT INTO labels VALUES "+strings.Join(values, ", "))
+	for _, g := range []string{"gd", "gt"} {
+		got := QueryStrings(t, c, fmt.Sprintf(`SELECT l.id, x.v FROM labels l LEFT JOIN %s AS OF l.ts x USING (k) ORDER BY l.id`, g))
+		if len(got) != len(times) {
+			t.Fatalf("%s: %d rows for %d labels", g, len(got), len(times))
+		}
+		matched := 0
+		for i, ts := range times {
+			want := QueryStrings(t, c, fmt.Sprintf(`SELECT v FROM %s AS OF TIMESTAMPTZ '%s' WHERE k = %d`, g, ts.Format(time.RFC3339Nano), i%3))
+			w := "NULL"
+			if len(want) == 1 {
+				w = want[0][0]
+				matched++
+			}
+			if got[i][1] != w {
+				t.Errorf("%s, label %d at %s: got %s, want %s (AS OF)", g, i, ts.Format(time.RFC3339Nano), got[i][1], w)
+			}
+		}
+		if matched == 0 || matched == len(times) {
+			t.Errorf("%s: %d of %d labels matched: the data checks nothing", g, matched, len(times))
+		}
 	}
 }
