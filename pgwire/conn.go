@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -18,9 +19,14 @@ import (
 	"github.com/featurehouse/featurehouse/sql/pgerror"
 )
 
-// msgQueueLen bounds how far the reader runs ahead of the message loop
-// (pipelined extended-protocol batches, COPY data).
-const msgQueueLen = 32
+// watchAfter is how long a statement runs before the connection starts
+// checking that its client is still there (every watchEvery), so that a
+// client that goes away cancels a long statement rather than leave it
+// running until a result write fails.
+const (
+	watchAfter = 200 * time.Millisecond
+	watchEvery = 100 * time.Millisecond
+)
 
 // inMsg is one framed frontend message, or the end of the input.
 type inMsg struct {
@@ -28,12 +34,8 @@ type inMsg struct {
 	body []byte // owned by the receiver: the reader never reuses it
 	// err is a framing error to report before closing (FATAL).
 	err *pgerror.Error
-	// eof: the client is gone (read error, EOF) or sent Terminate earlier.
+	// eof: the client is gone (read error, EOF), or the server shuts down.
 	eof bool
-	// more: bytes of a following message were already read from the
-	// socket, so the loop need not flush before taking it (a pipelined
-	// Bind/Execute/Sync is answered with one write).
-	more bool
 }
 
 // conn is one client connection. Everything but the reader, the writer and
@@ -60,16 +62,10 @@ type conn struct {
 	curMu     sync.Mutex
 	curCancel context.CancelCauseFunc
 
-	msgs chan inMsg
-	// done is closed when the message loop ends, releasing the reader.
-	done       chan struct{}
-	readerDone chan struct{}
-
 	sess           Session
 	stmts          map[string]*prepared
 	portals        map[string]*portal
 	ignoreTillSync bool
-	lastMore       bool // the last message taken had more input behind it
 	// copyIn is the COPY FROM STDIN in progress, failed if the client drops.
 	copyIn CopyInResult
 }
@@ -88,13 +84,14 @@ func newConn(s *Server, nc net.Conn) (*conn, error) {
 		secret:     secret,
 		ctx:        ctx,
 		cancel:     cancel,
-		msgs:       make(chan inMsg, msgQueueLen),
-		done:       make(chan struct{}),
-		readerDone: make(chan struct{}),
 		stmts:      make(map[string]*prepared),
 		portals:    make(map[string]*portal),
 	}
 	c.w = newWriter(nc, func() { c.cancelConn(errClientGone) })
+	// The message loop reads the socket itself: when the connection's
+	// context ends (shutdown's grace is over, the client is gone), a read
+	// in progress must end too.
+	context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
 	return c, nil
 }
 
@@ -132,8 +129,12 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	c.ready.Store(true)
+	if c.srv.shuttingDown() {
+		// Shutdown began during the handshake and may have missed the
+		// deadline reset above.
+		_ = nc.SetReadDeadline(time.Now())
+	}
 	c.log.Debug("pgwire: connection ready", "pid", c.pid, "remote", nc.RemoteAddr())
-	go c.readLoop()
 	c.loop()
 	_ = c.w.flush()
 }
@@ -145,7 +146,6 @@ func (c *conn) cleanup() {
 			c.log.Error("pgwire: panic while closing a session", "pid", c.pid, "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	close(c.done)
 	if c.copyIn != nil {
 		c.copyIn.Fail(context.WithoutCancel(c.ctx), "connection lost")
 		c.copyIn = nil
@@ -189,61 +189,79 @@ func (c *conn) cancelCurrent(cause error) {
 func (c *conn) beginStatement() (ctx context.Context, end func()) {
 	ctx, cancel := context.WithCancelCause(c.ctx)
 	c.setCurrent(cancel)
+	stopWatch := c.watchClient(ctx)
 	return ctx, func() {
+		stopWatch()
 		c.setCurrent(nil)
 		cancel(nil)
 	}
 }
 
-// readLoop frames messages and hands them to the message loop. It runs
-// concurrently with statements so that a client that goes away cancels the
-// statement at once rather than when a result write fails.
-func (c *conn) readLoop() {
-	defer close(c.readerDone)
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error("pgwire: panic in reader", "pid", c.pid, "panic", r, "stack", string(debug.Stack()))
-			c.cancelConn(errClientGone)
-			c.deliver(inMsg{eof: true})
+// watchClient checks, once a statement has run for watchAfter, that the
+// client has not closed its end (without reading its input: a peek), and
+// cancels the connection when it has. The returned function stops it.
+func (c *conn) watchClient(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	t := time.AfterFunc(watchAfter, func() {
+		tick := time.NewTicker(watchEvery)
+		defer tick.Stop()
+		for {
+			if peerClosed(c.nc) {
+				c.cancelConn(errClientGone)
+				return
+			}
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
-	}()
-	var hdr [4]byte
-	for {
-		typ, err := c.br.ReadByte()
-		if err != nil {
-			c.readFailed(err)
-			return
-		}
-		// Judge the type before trusting the length that follows: garbage
-		// is answered at once rather than after waiting for its "body".
-		if !knownMessageType(typ) {
-			c.deliver(inMsg{err: fatal(errProtocol("invalid frontend message type %d", typ))})
-			return
-		}
-		if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
-			c.readFailed(err)
-			return
-		}
-		n := int64(int32(binary.BigEndian.Uint32(hdr[:])))
-		if n < 4 {
-			c.deliver(inMsg{err: fatal(errProtocol("invalid message length"))})
-			return
-		}
-		if n-4 > int64(c.srv.cfg.MaxMessageSize) {
-			c.deliver(inMsg{err: fatal(pgerror.New(pgerror.ProgramLimitExceeded,
-				"message of %d bytes exceeds the maximum of %d bytes", n-4, c.srv.cfg.MaxMessageSize))})
-			return
-		}
-		body, err := readBody(c.br, int(n-4))
-		if err != nil {
-			c.readFailed(err)
-			return
-		}
-		if !c.deliver(inMsg{typ: typ, body: body, more: c.br.Buffered() > 0}) || typ == 'X' {
-			return
-		}
+	})
+	return func() {
+		t.Stop()
+		close(done)
 	}
 }
+
+// readFrame reads one message from the client. err is the network
+// error; a framing error comes back as inMsg.err (answered with FATAL).
+func (c *conn) readFrame() (inMsg, error) {
+	var hdr [4]byte
+	typ, err := c.br.ReadByte()
+	if err != nil {
+		return inMsg{}, err
+	}
+	// Judge the type before trusting the length that follows: garbage
+	// is answered at once rather than after waiting for its "body".
+	if !knownMessageType(typ) {
+		return inMsg{err: fatal(errProtocol("invalid frontend message type %d", typ))}, nil
+	}
+	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
+		return inMsg{}, &partialRead{err}
+	}
+	n := int64(int32(binary.BigEndian.Uint32(hdr[:])))
+	if n < 4 {
+		return inMsg{err: fatal(errProtocol("invalid message length"))}, nil
+	}
+	if n-4 > int64(c.srv.cfg.MaxMessageSize) {
+		return inMsg{err: fatal(pgerror.New(pgerror.ProgramLimitExceeded,
+			"message of %d bytes exceeds the maximum of %d bytes", n-4, c.srv.cfg.MaxMessageSize))}, nil
+	}
+	body, err := readBody(c.br, int(n-4))
+	if err != nil {
+		return inMsg{}, &partialRead{err}
+	}
+	return inMsg{typ: typ, body: body}, nil
+}
+
+// partialRead is a read error after part of a message was consumed: the
+// stream can no longer be framed.
+type partialRead struct{ err error }
+
+func (e *partialRead) Error() string { return e.err.Error() }
+func (e *partialRead) Unwrap() error { return e.err }
 
 // knownMessageType: the frontend messages this server reads after startup.
 func knownMessageType(typ byte) bool {
@@ -254,25 +272,10 @@ func knownMessageType(typ byte) bool {
 	return false
 }
 
-func (c *conn) readFailed(err error) {
-	select {
-	case <-c.done: // the loop closed the socket itself
-	default:
-		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-			c.log.Debug("pgwire: read from client failed", "pid", c.pid, "err", err)
-		}
-	}
-	// Cancel first: the loop may be busy in a statement and not receiving.
-	c.cancelConn(errClientGone)
-	c.deliver(inMsg{eof: true})
-}
-
-func (c *conn) deliver(m inMsg) bool {
-	select {
-	case c.msgs <- m:
-		return true
-	case <-c.done:
-		return false
+// logReadError notes why reading from the client stopped.
+func (c *conn) logReadError(err error) {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.log.Debug("pgwire: read from client failed", "pid", c.pid, "err", err)
 	}
 }
 
@@ -306,38 +309,37 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 // next returns the next message. Before blocking it flushes pending output
 // (so pipelined batches are answered in one write), and while idle it ends
 // the connection when the server shuts down.
-func (c *conn) next() (inMsg, bool) {
-	select {
-	case m := <-c.msgs:
-		c.lastMore = m.more
-		return m, true
-	default:
-	}
-	// Flush before waiting, unless the next message is already on its way
-	// from the reader.
-	if !c.lastMore && c.w.flush() != nil {
-		return inMsg{}, false
-	}
-	select {
-	case m := <-c.msgs:
-		c.lastMore = m.more
-		return m, true
-	case <-c.srv.shutdownCh:
-		c.sendError(errAdminShutdown())
-		return inMsg{}, false
-	case <-c.ctx.Done():
-		if context.Cause(c.ctx) == errShutdown {
+// readMessage returns the next message. Output is flushed before the
+// socket is read, never between messages the client already sent (a
+// pipelined Bind/Execute/Sync is answered with one write). An idle
+// connection ends when the server shuts down (57P01).
+func (c *conn) readMessage() inMsg {
+	if c.br.Buffered() == 0 {
+		if c.srv.shuttingDown() {
 			c.sendError(errAdminShutdown())
+			return inMsg{eof: true}
 		}
-		return inMsg{}, false
+		if c.w.flush() != nil {
+			return inMsg{eof: true}
+		}
 	}
+	m, err := c.readFrame()
+	if err != nil {
+		if c.srv.shuttingDown() || context.Cause(c.ctx) == errShutdown {
+			c.sendError(errAdminShutdown())
+		} else {
+			c.logReadError(err)
+		}
+		return inMsg{eof: true}
+	}
+	return m
 }
 
 // loop is the message loop: one message at a time, in order.
 func (c *conn) loop() {
 	for {
-		m, ok := c.next()
-		if !ok || m.eof {
+		m := c.readMessage()
+		if m.eof {
 			return
 		}
 		if m.err != nil {

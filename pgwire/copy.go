@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -29,20 +31,43 @@ func (c *conn) runCopyIn(ctx context.Context, r CopyInResult) *pgerror.Error {
 		r.Fail(context.WithoutCancel(ctx), "connection lost")
 		return statementError(ctx, err)
 	}
+	// A cancel (CancelRequest, shutdown's grace over, the client gone) must
+	// end a read that waits for data.
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetReadDeadline(time.Now()) })
+	defer func() {
+		if stop() && !c.srv.shuttingDown() {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
+	}()
 	for {
-		var m inMsg
-		select {
-		case m = <-c.msgs:
-			c.lastMore = m.more
-		case <-ctx.Done():
-			// Cancelled while waiting for data (CancelRequest, shutdown,
-			// the client went away).
+		if c.br.Buffered() == 0 {
+			if err := c.w.flush(); err != nil {
+				r.Fail(context.WithoutCancel(ctx), "connection lost")
+				return statementError(ctx, err)
+			}
+		}
+		m, err := c.readFrame()
+		var partial *partialRead
+		if err != nil && ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && !errors.As(err, &partial) && c.srv.shuttingDown() {
+			// Shutdown woke every reader; a COPY goes on during the grace.
+			_ = c.nc.SetReadDeadline(time.Time{})
+			if ctx.Err() != nil {
+				_ = c.nc.SetReadDeadline(time.Now())
+			}
+			continue
+		}
+		if err != nil && ctx.Err() != nil {
+			// Cancelled while waiting for data.
 			reason := "canceled"
 			if context.Cause(ctx) == errClientGone {
 				reason = "connection lost"
 			}
 			r.Fail(context.WithoutCancel(ctx), reason)
 			return statementError(ctx, ctx.Err())
+		}
+		if err != nil {
+			c.logReadError(err)
+			m = inMsg{eof: true}
 		}
 		switch {
 		case m.eof:

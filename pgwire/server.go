@@ -190,12 +190,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ln.Close()
 		delete(s.listeners, ln)
 	}
-	// A connection still in its handshake runs no statement: end it now
-	// rather than wait for a client that may never finish starting up.
+	// Wake every connection blocked reading its client: one in its
+	// handshake ends now, an idle one reports 57P01 and ends, one running
+	// a statement finishes it first (COPY FROM STDIN keeps reading its data).
 	for _, c := range s.conns {
-		if !c.ready.Load() {
-			_ = c.nc.SetReadDeadline(time.Now())
-		}
+		_ = c.nc.SetReadDeadline(time.Now())
 	}
 	s.mu.Unlock()
 
@@ -231,6 +230,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Warn("pgwire: connections still running after shutdown; a backend ignores its context")
 	}
 	return ctx.Err()
+}
+
+// closing reports that Shutdown has begun.
+func (s *Server) shuttingDown() bool {
+	select {
+	case <-s.shutdownCh:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *Server) snapshotConns() []*conn {
