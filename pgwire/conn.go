@@ -77,15 +77,15 @@ func newConn(s *Server, nc net.Conn) (*conn, error) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	c := &conn{
-		srv:        s,
-		nc:         nc,
-		br:         bufio.NewReaderSize(nc, 32<<10),
-		log:        s.log,
-		secret:     secret,
-		ctx:        ctx,
-		cancel:     cancel,
-		stmts:      make(map[string]*prepared),
-		portals:    make(map[string]*portal),
+		srv:     s,
+		nc:      nc,
+		br:      bufio.NewReaderSize(nc, 32<<10),
+		log:     s.log,
+		secret:  secret,
+		ctx:     ctx,
+		cancel:  cancel,
+		stmts:   make(map[string]*prepared),
+		portals: make(map[string]*portal),
 	}
 	c.w = newWriter(nc, func() { c.cancelConn(errClientGone) })
 	// The message loop reads the socket itself: when the connection's
