@@ -685,6 +685,24 @@ func pitEdits(q *sql.Query, pits []*pitJoin) ([]edit, error) {
 	for _, p := range pits {
 		byAlias[p.alias] = p
 	}
+	// `(l JOIN g AS OF ... d USING (k)) AS j`: j.* hides the same columns.
+	joinAliases := map[string][]*pitJoin{}
+	var under func(n *pg_query.Node, alias string)
+	under = func(n *pg_query.Node, alias string) {
+		if j := n.GetJoinExpr(); j != nil {
+			if p := byJoin[j]; p != nil {
+				joinAliases[alias] = append(joinAliases[alias], p)
+			}
+			under(j.Larg, alias)
+			under(j.Rarg, alias)
+		}
+	}
+	sql.Walk(q.Tree, func(m proto.Message) bool {
+		if j, ok := m.(*pg_query.JoinExpr); ok && j.Alias != nil {
+			under(&pg_query.Node{Node: &pg_query.Node_JoinExpr{JoinExpr: j}}, j.Alias.Aliasname)
+		}
+		return true
+	})
 	for _, sel := range sels {
 		var mine []*pitJoin
 		for _, p := range pits {
@@ -704,11 +722,19 @@ func pitEdits(q *sql.Query, pits []*pitJoin) ([]edit, error) {
 					edits = append(edits, edit{start: int(t.toks[i].Start), end: int(t.toks[i].End), text: text})
 				}
 			case 2:
-				p := byAlias[cr.Fields[0].GetString_().GetSval()]
-				if p == nil || i < 0 || !t.punct(i+2, '*') {
+				name := cr.Fields[0].GetString_().GetSval()
+				if i < 0 || !t.punct(i+2, '*') {
 					continue
 				}
-				if text := p.qualifiedStarSQL(); text != "" {
+				text := ""
+				if p := byAlias[name]; p != nil {
+					text = p.qualifiedStarSQL()
+				} else if under := joinAliases[name]; len(under) > 0 {
+					if text = starSQL(under, nil); text != "" {
+						text = quoteIdent(name) + "." + text
+					}
+				}
+				if text != "" {
 					edits = append(edits, edit{start: int(t.toks[i].Start), end: int(t.toks[i+2].End), text: text})
 				}
 			}
@@ -718,7 +744,8 @@ func pitEdits(q *sql.Query, pits []*pitJoin) ([]edit, error) {
 }
 
 // starSQL is what `*` becomes in a SELECT holding point-in-time joins: the
-// hidden columns left out and, as USING does, the key first when it is.
+// hidden columns left out and, as USING does, the key first when it is
+// (byJoin nil: never).
 func starSQL(pits []*pitJoin, byJoin map[*pg_query.JoinExpr]*pitJoin) string {
 	var first, hide []string
 	seen := map[string]bool{}
@@ -730,7 +757,7 @@ func starSQL(pits []*pitJoin, byJoin map[*pg_query.JoinExpr]*pitJoin) string {
 		if !p.using {
 			continue
 		}
-		keysFirst := p.keysFirst(byJoin)
+		keysFirst := byJoin != nil && p.keysFirst(byJoin)
 		for _, k := range p.g.EntityKeys() {
 			hide = append(hide, quoteIdent(p.visibleKey(k)))
 			if keysFirst && !seen[k] {

@@ -309,6 +309,9 @@ func TestPITJoinShapes(t *testing.T) {
 		"label_time,user_id,churned,user_id,event_time,age,country",
 		"2024-01-05 00:00:00+00,u1,t,u1,2024-01-04 00:00:00+00,32,FR",
 		"2024-01-03 00:00:00+00,u2,t,u2,2024-01-01 00:00:00+00,40,CA")
+	check(`SELECT j.* FROM (labels l LEFT JOIN demo AS OF l.label_time d USING (user_id)) AS j WHERE j.user_id = 'u1'`,
+		"label_time,user_id,churned,event_time,age,country",
+		"2024-01-05 00:00:00+00,u1,t,2024-01-04 00:00:00+00,32,FR")
 	// Two groups, GROUP BY and a subquery over the result.
 	check(`SELECT count(*) AS n, count(d.age) AS ages, sum(t.n) AS txns FROM labels l
 		LEFT JOIN demo AS OF l.label_time d USING (user_id) LEFT JOIN txn AS OF l.label_time t USING (user_id)`,
