@@ -90,14 +90,21 @@ type decodedRecord struct {
 }
 
 func decodeRecord(b []byte) (decodedRecord, error) {
+	r, err := recordHead(b)
+	if err != nil {
+		return r, err
+	}
+	r.row, err = types.DecodeRow(nil, b[recordHeader:])
+	return r, err
+}
+
+// recordHead reads a record's event time and expiry, not its row.
+func recordHead(b []byte) (decodedRecord, error) {
 	et, _, ok := online.ParseVersion(b)
 	if !ok || len(b) < recordHeader {
 		return decodedRecord{}, errors.New("online record too short")
 	}
-	r := decodedRecord{etMicros: et, expireMicros: int64(binary.BigEndian.Uint64(b[online.VersionLen:recordHeader]))}
-	var err error
-	r.row, err = types.DecodeRow(nil, b[recordHeader:])
-	return r, err
+	return decodedRecord{etMicros: et, expireMicros: int64(binary.BigEndian.Uint64(b[online.VersionLen:recordHeader]))}, nil
 }
 
 // keyTypeSupported reports whether entity keys of a DuckDB type have a

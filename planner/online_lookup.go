@@ -23,7 +23,8 @@ type onlineLookup struct {
 	s    *Session
 	q    *sql.Query
 	g    *catalog.Group
-	proj []int // record row index of each output column
+	proj []int   // record row index of each output column
+	want [][]int // per record position, the output columns it fills
 	cols []types.Column
 	// keys: per entity key column (in key order) where its values come from.
 	keys     [][]keySource
@@ -82,6 +83,10 @@ func (s *Session) onlineLookupPlan(q *sql.Query, declared []uint32) *onlineLooku
 	l := &onlineLookup{s: s, q: q, g: g, declared: declared}
 	if !l.project(sel.TargetList, alias) || !l.keyFilter(sel.WhereClause, alias) {
 		return nil
+	}
+	l.want = make([][]int, len(g.Features))
+	for i, f := range l.proj {
+		l.want[f] = append(l.want[f], i)
 	}
 	// Parameters: every $n must be a key source.
 	n := 0
@@ -325,6 +330,26 @@ func (l *onlineLookup) close() {
 // keyValues expands the sources into the canonical keys asked for, in
 // order, without duplicates.
 func (l *onlineLookup) keyValues(args []any) ([]string, error) {
+	// The common case, one key column = one value: no product, no set.
+	if len(l.keys) == 1 && len(l.keys[0]) == 1 && !l.keys[0][0].array {
+		src := l.keys[0][0]
+		v := src.literal
+		if src.param > 0 {
+			if src.param > len(args) {
+				return nil, pgerror.New(pgerror.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(args), len(l.params))
+			}
+			v = args[src.param-1]
+		}
+		if v == nil {
+			return nil, nil
+		}
+		k, err := canonicalKeyPart(l.keyTypes[0], v)
+		if err != nil {
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q",
+				pgTypeDisplay(types.FromDuckDB(l.keyTypes[0])), fmt.Sprint(v))
+		}
+		return []string{k}, nil
+	}
 	per := make([][]string, len(l.keys))
 	for i, srcs := range l.keys {
 		for _, src := range srcs {
@@ -439,7 +464,7 @@ func (l *onlineLookup) execute(ctx context.Context, args []any) (any, error) {
 		if b == nil {
 			continue
 		}
-		r, err := decodeRecord(b)
+		r, err := recordHead(b)
 		if err != nil {
 			return nil, pgerror.New(pgerror.DataCorrupted, "online record of feature group \"%s\": %v", l.g.Name, err)
 		}
@@ -451,11 +476,11 @@ func (l *onlineLookup) execute(ctx context.Context, args []any) (any, error) {
 		if r.expireMicros != minInt64 && nowUS > r.expireMicros {
 			continue
 		}
+		// Only the selected features are decoded; one added after the
+		// record was written reads NULL.
 		out := make([]any, len(l.proj))
-		for i, f := range l.proj {
-			if f < len(r.row) {
-				out[i] = r.row[f]
-			} // a feature added after the record was written reads NULL
+		if err := types.DecodeRowSelect(b[recordHeader:], l.want, out); err != nil {
+			return nil, pgerror.New(pgerror.DataCorrupted, "online record of feature group \"%s\": %v", l.g.Name, err)
 		}
 		rows = append(rows, out)
 	}

@@ -396,3 +396,120 @@ func decodeBig(b []byte) (*big.Int, []byte, error) {
 	}
 	return v, b[start+int(n):], nil
 }
+
+// DecodeRowSelect decodes from a row encoded by AppendRow only the values
+// at the positions in want: out[want[p][k]] gets the value at position p
+// for every k; the other values are skipped without being materialised.
+// Positions past the row's end leave out untouched (nil for a fresh out).
+func DecodeRowSelect(src []byte, want [][]int, out []any) error {
+	n, k := binary.Uvarint(src)
+	if k <= 0 || n > uint64(len(src)) {
+		return errCorrupt
+	}
+	src = src[k:]
+	for p := 0; p < int(n) && p < len(want); p++ {
+		if len(want[p]) == 0 {
+			rest, err := skipValue(src)
+			if err != nil {
+				return err
+			}
+			src = rest
+			continue
+		}
+		v, rest, err := decodeValue(src)
+		if err != nil {
+			return err
+		}
+		for _, i := range want[p] {
+			out[i] = v
+		}
+		src = rest
+	}
+	return nil
+}
+
+// skipValue steps over one encoded value.
+func skipValue(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, errCorrupt
+	}
+	tag, b := b[0], b[1:]
+	uv := func() (uint64, bool) {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, false
+		}
+		b = b[k:]
+		return v, true
+	}
+	skip := func(n uint64) bool {
+		if n > uint64(len(b)) {
+			return false
+		}
+		b = b[n:]
+		return true
+	}
+	switch tag {
+	case tagNull, tagFalse, tagTrue:
+		return b, nil
+	case tagInt8, tagInt16, tagInt32, tagInt64:
+		_, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, errCorrupt
+		}
+		return b[k:], nil
+	case tagUint8, tagUint16, tagUint32, tagUint64:
+		if _, ok := uv(); !ok {
+			return nil, errCorrupt
+		}
+		return b, nil
+	case tagFloat32:
+		if !skip(4) {
+			return nil, errCorrupt
+		}
+		return b, nil
+	case tagFloat64:
+		if !skip(8) {
+			return nil, errCorrupt
+		}
+		return b, nil
+	case tagString, tagBytes:
+		n, ok := uv()
+		if !ok || !skip(n) {
+			return nil, errCorrupt
+		}
+		return b, nil
+	case tagUUID:
+		if !skip(16) {
+			return nil, errCorrupt
+		}
+		return b, nil
+	case tagTime:
+		for i := 0; i < 3; i++ {
+			_, k := binary.Varint(b) // the nanoseconds uvarint has the same length rule
+			if k <= 0 {
+				return nil, errCorrupt
+			}
+			b = b[k:]
+		}
+		return b, nil
+	case tagList:
+		n, ok := uv()
+		if !ok || n > uint64(len(b)) {
+			return nil, errCorrupt
+		}
+		var err error
+		for i := uint64(0); i < n; i++ {
+			if b, err = skipValue(b); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	}
+	// Rarer types: decode and drop.
+	_, rest, err := decodeValue(append([]byte{tag}, b...))
+	if err != nil {
+		return nil, err
+	}
+	return b[len(b)-len(rest):], nil
+}

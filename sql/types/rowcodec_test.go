@@ -2,6 +2,7 @@ package types
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -65,5 +66,47 @@ func TestRowCodecRoundTrip(t *testing.T) {
 	}
 	if _, err := AppendRow(nil, []any{struct{}{}}); err == nil {
 		t.Error("unsupported Go type: no error")
+	}
+}
+
+// TestDecodeRowSelect picks values out of a record, skipping the others,
+// and agrees with DecodeRow.
+func TestDecodeRowSelect(t *testing.T) {
+	conn := duckConn(t)
+	var row []any
+	for _, c := range loadPGCases(t) {
+		if c.tz == "UTC" {
+			_, v := queryOne(t, conn, "SELECT "+c.duckExpr)
+			row = append(row, v)
+		}
+	}
+	row = append(row, []any{int32(1), nil}, nil, "end")
+	enc, err := AppendRow(nil, row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := DecodeRow(nil, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := 1; step <= 7; step++ {
+		want := make([][]int, len(row)+3) // positions past the end stay nil
+		var picked []int
+		for p := 0; p < len(row); p += step {
+			want[p] = []int{len(picked)}
+			picked = append(picked, p)
+		}
+		out := make([]any, len(picked))
+		if err := DecodeRowSelect(enc, want, out); err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		for i, p := range picked {
+			if fmt.Sprintf("%#v", out[i]) != fmt.Sprintf("%#v", full[p]) {
+				t.Fatalf("step %d, position %d: %#v, want %#v", step, p, out[i], full[p])
+			}
+		}
+	}
+	for n := 0; n < len(enc); n++ {
+		_ = DecodeRowSelect(enc[:n], [][]int{{0}, nil, {1}}, make([]any, 2))
 	}
 }
