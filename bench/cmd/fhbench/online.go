@@ -33,13 +33,22 @@ const blFeatures = 50
 
 // Peers of B1-B3, in the order the tables list them.
 const (
-	peerFhMem   = "fh-memory"
-	peerFhRedis = "fh-redis"
-	peerPG      = "postgresql"
-	peerRedis   = "redis-direct"
+	peerFhMem        = "fh-memory"
+	peerFhRedis      = "fh-redis"
+	peerFhRedisCache = "fh-redis-cache"
+	peerPG           = "postgresql"
+	peerRedis        = "redis-direct"
 )
 
-var onlinePeers = []string{peerFhMem, peerFhRedis, peerPG, peerRedis}
+var onlinePeers = []string{peerFhMem, peerFhRedis, peerFhRedisCache, peerPG, peerRedis}
+
+// fhPeers are the featurehouse servers among the peers.
+var fhPeers = []string{peerFhMem, peerFhRedis, peerFhRedisCache}
+
+func isFh(p string) bool { return p == peerFhMem || p == peerFhRedis || p == peerFhRedisCache }
+
+// usesRedis: the peer's answers come from the Redis server.
+func usesRedis(p string) bool { return p == peerFhRedis || p == peerFhRedisCache }
 
 func onlineLabel(p string) string {
 	switch p {
@@ -47,6 +56,8 @@ func onlineLabel(p string) string {
 		return "featurehouse, embedded store (memory://)"
 	case peerFhRedis:
 		return "featurehouse, Redis store"
+	case peerFhRedisCache:
+		return "featurehouse, Redis store + serving cache (cache-ttl 60s)"
 	case peerPG:
 		return "PostgreSQL 15, primary key"
 	case peerRedis:
@@ -183,6 +194,7 @@ func benchOnline(ctx context.Context, rep *report, pg *pgServer, which map[strin
 	if err := rs.start(ctx); err != nil {
 		logf("B1-B3: no Redis: %v", err)
 		or.skipped[peerFhRedis] = "no redis-server: " + err.Error()
+		or.skipped[peerFhRedisCache] = or.skipped[peerFhRedis]
 		or.skipped[peerRedis] = or.skipped[peerFhRedis]
 	} else {
 		env.redis = rs
@@ -192,19 +204,23 @@ func benchOnline(ctx context.Context, rep *report, pg *pgServer, which map[strin
 
 	// Two featurehouse servers, one per store, both up for the whole run so
 	// that the peers can be interleaved.
-	for _, p := range []string{peerFhMem, peerFhRedis} {
+	for _, p := range fhPeers {
 		if _, skip := or.skipped[p]; skip {
 			continue
 		}
 		s := &fhServer{bin: o.fhBin, dataDir: filepath.Join(o.work, "fh-"+p), logPath: filepath.Join(o.work, "featurehouse-"+p+".log")}
-		if p == peerFhRedis {
-			s.args = []string{"--online-store-uri", "redis://" + rs.addr()}
+		switch p {
+		case peerFhRedis:
+			s.args = []string{"--online-store-uri", "redis://" + rs.addr() + "/1"}
+		case peerFhRedisCache:
+			// Its own Redis database: two servers' records must not mix.
+			s.args = []string{"--online-store-uri", "redis://" + rs.addr() + "/2", "--cache-ttl", "60s"}
 		}
 		_ = os.RemoveAll(s.dataDir)
 		_ = os.Remove(s.logPath)
 		if err := s.start(ctx); err != nil {
 			why := logTail(s.logPath)
-			if p == peerFhRedis && (strings.Contains(why, "not implemented yet") || strings.Contains(why, "not built yet")) {
+			if usesRedis(p) && (strings.Contains(why, "not implemented yet") || strings.Contains(why, "not built yet")) {
 				// featurehouse's Redis store has not landed in this build.
 				logf("B1-B3: featurehouse refuses the Redis store, skipping that peer: %s", why)
 				or.skipped[p] = "featurehouse refused `--online-store-uri redis://...`: " + why
@@ -303,7 +319,7 @@ func (e *onlineEnv) load(ctx context.Context, csvPath string) error {
 		t0 := time.Now()
 		var err error
 		switch p {
-		case peerFhMem, peerFhRedis:
+		case peerFhMem, peerFhRedis, peerFhRedisCache:
 			err = e.loadFH(ctx, p, csvPath, n)
 		case peerPG:
 			err = e.loadPG(ctx, csvPath, n)
@@ -359,6 +375,13 @@ func (e *onlineEnv) loadFH(ctx context.Context, p, csvPath string, want int64) e
 	}
 	if pending != 0 {
 		return fmt.Errorf("the online store missed the COPY (feature_store.online_state pending); see %s", s.logPath)
+	}
+	if p == peerFhRedisCache {
+		// Warm the serving cache with every entity, as a deployment would
+		// with PRECOMPUTE; the cache holds 100k records.
+		if err := conn.PgConn().Exec(ctx, "PRECOMPUTE bl").Close(); err != nil {
+			return fmt.Errorf("PRECOMPUTE: %w", err)
+		}
 	}
 	if st, err := procStatus(s.pid()); err == nil {
 		e.rep.fhOnlnKB[p] = st["VmRSS"]
@@ -477,7 +500,7 @@ func (e *onlineEnv) check(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("checking %s's answers: %w", p, err)
 		}
-		if p == peerFhMem || p == peerFhRedis {
+		if isFh(p) {
 			if err := e.explain(ctx, p, sample[0]); err != nil {
 				return err
 			}
@@ -609,7 +632,7 @@ func (e *onlineEnv) serverPIDs(p string) []int {
 	switch p {
 	case peerFhMem:
 		return []int{e.fh[p].pid()}
-	case peerFhRedis:
+	case peerFhRedis, peerFhRedisCache:
 		return []int{e.fh[p].pid(), e.redis.pid}
 	case peerPG:
 		pm := e.pg.postmasterPID()
