@@ -204,7 +204,7 @@ func (s *Session) explainPlan(ctx context.Context, q *sql.Query, es *pg_query.Ex
 		inner := *q
 		inner.Tree = &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: es.Query}}}
 		if l := s.onlineLookupPlan(&inner, nil); l != nil {
-			return &rowsPlan{cols: []types.Column{textColumn("QUERY PLAN")}, tag: "EXPLAIN",
+			return &rowsPlan{cols: []types.Column{textColumn("QUERY PLAN")}, tag: "EXPLAIN", params: l.params,
 				rows: func(context.Context) ([][]any, error) { return l.explain(), nil }}, nil
 		}
 	}

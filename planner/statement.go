@@ -238,13 +238,14 @@ func (s *Session) catalogPlan(run func(context.Context) (string, error)) plan {
 
 // rowsPlan returns fixed rows (SHOW).
 type rowsPlan struct {
-	cols []types.Column
-	rows func(context.Context) ([][]any, error)
-	tag  string
+	cols   []types.Column
+	rows   func(context.Context) ([][]any, error)
+	tag    string
+	params []uint32 // parameters the statement takes (EXPLAIN of a lookup with $n)
 }
 
 func (p *rowsPlan) describe(context.Context) ([]uint32, []types.Column, error) {
-	return nil, p.cols, nil
+	return p.params, p.cols, nil
 }
 func (p *rowsPlan) close() {}
 func (p *rowsPlan) execute(ctx context.Context, _ []any) (any, error) {

@@ -114,6 +114,10 @@ func TestOnlineLookups(t *testing.T) {
 					t.Errorf("%s: online %q, offline %q", tc.q, got, got2)
 				}
 			}
+			// EXPLAIN of a parameterised lookup, through the extended protocol.
+			if got := lookupRows(t, c, `EXPLAIN SELECT age FROM users AS OF now() WHERE user_id = $1`, "u1"); len(got) == 0 || !strings.Contains(strings.Join(got, "|"), "Route: online store") {
+				t.Errorf("EXPLAIN with $1: %v", got)
+			}
 			// Other shapes stay on DuckDB.
 			for _, q := range []string{
 				`SELECT age FROM users AS OF now() WHERE user_id = 'u1' AND age > 3`,
