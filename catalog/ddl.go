@@ -38,6 +38,7 @@ func (c *Catalog) CreateGroup(ctx context.Context, ng NewGroup) (bool, error) {
 	}
 	for _, f := range ng.Features {
 		f.CreatedAt, f.UpdatedAt = now, now
+		f.Column = f.Name
 		if f.Status == "" {
 			f.Status = Active
 		}
@@ -139,24 +140,86 @@ func (c *Catalog) DropGroup(ctx context.Context, schema, name string, ifExists b
 
 // alter applies fn to a copy of the group and saves it with its storage.
 func (c *Catalog) alter(ctx context.Context, schema, name string, fn func(conn *duckdb.Conn, g *Group) error) error {
+	return c.alterThen(ctx, schema, name, fn, nil)
+}
+
+// alterThen is alter with a publish step: once the change is committed,
+// and before the new group is visible (still under the group's locks and
+// the catalog's), publish runs with the new group and returns what else to
+// make visible with it (nil: nothing). SET DATA TYPE rebuilds the online
+// records there, so that no lookup reads records of the old type under the
+// new one.
+func (c *Catalog) alterThen(ctx context.Context, schema, name string, fn func(conn *duckdb.Conn, g *Group) error,
+	publish func(ctx context.Context, conn *duckdb.Conn, g *Group) func()) error {
 	cur := c.Lookup(schema, name)
 	if cur == nil {
 		return groupMissing(schema, name)
 	}
-	unlock := c.engine.LockGroup(cur.ID)
+	// Writes of the group under way store their rows first; later ones wait
+	// and then check their rows against the new constraints.
+	unlockSchema, err := c.engine.LockSchema(ctx, cur.ID)
+	if err != nil {
+		return err
+	}
+	defer unlockSchema()
+	unlock, err := c.engine.LockGroupContext(ctx, cur.ID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
+	// Another change of the group may have committed while this one waited.
+	if cur = c.Lookup(schema, name); cur == nil {
+		return groupMissing(schema, name)
+	}
 	g := cur.Clone()
 	g.UpdatedAt = time.Now().UTC()
-	err := c.change(ctx, func(conn *duckdb.Conn) error {
+	var also func()
+	err = c.changeThen(ctx, func(conn *duckdb.Conn) error {
 		if err := fn(conn, g); err != nil {
 			return err
 		}
 		return save(ctx, conn, g)
-	}, func() { c.groups[key(schema, name)] = g })
+	}, func(conn *duckdb.Conn) {
+		if publish != nil {
+			also = publish(ctx, conn, g)
+		}
+	}, func() {
+		c.groups[key(schema, name)] = g
+		if also != nil {
+			also()
+		}
+	})
 	if err != nil {
 		return err
 	}
 	c.engine.RegisterGroup(g.Layout())
+	return nil
+}
+
+// changeThen is change with a step between the commit and apply, run on
+// the same connection and under the same catalog lock.
+func (c *Catalog) changeThen(ctx context.Context, fn func(conn *duckdb.Conn) error, then func(conn *duckdb.Conn), apply func()) error {
+	c.ddl.Lock()
+	defer c.ddl.Unlock()
+	conn, err := c.engine.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	if err := fn(conn); err != nil {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	then(conn)
+	c.mu.Lock()
+	apply()
+	c.mu.Unlock()
 	return nil
 }
 
@@ -178,6 +241,7 @@ func (c *Catalog) AddFeature(ctx context.Context, schema, name string, f *Featur
 				WithDetail("Rows stored before ADD FEATURE read NULL for a new feature, so it cannot be NOT NULL.")
 		}
 		f.CreatedAt, f.UpdatedAt = g.UpdatedAt, g.UpdatedAt
+		f.Column = uniqueColumn(g, f.Name)
 		if f.Status == "" {
 			f.Status = Active
 		}

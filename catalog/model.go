@@ -52,7 +52,12 @@ type Group struct {
 
 // Feature is a column of a group.
 type Feature struct {
-	Name        string
+	Name string
+	// Column is the feature's physical column in the group's unflushed
+	// table and Parquet files. It is set once, when the feature is created
+	// (its name then, made unique if a renamed feature holds that name),
+	// and never changes: RENAME FEATURE changes Name only.
+	Column      string
 	Position    int
 	DataType    string // PostgreSQL type as shown by format_type ("integer", "real[]")
 	DuckDBType  string
@@ -65,6 +70,14 @@ type Feature struct {
 	Status      string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// storedColumn is the feature's physical column.
+func (f *Feature) storedColumn() string {
+	if f.Column == "" {
+		return f.Name
+	}
+	return f.Column
 }
 
 // Feature returns the feature named name.
@@ -125,7 +138,7 @@ func (g *Group) Layout() duckdb.GroupLayout {
 		l.EventTime = et.Name
 	}
 	for _, f := range g.Features {
-		col := duckdb.ColumnLayout{Name: f.Name, Type: f.DuckDBType, NotNull: f.NotNull, Hidden: f.Status == Retired}
+		col := duckdb.ColumnLayout{Name: f.Name, Stored: f.Column, Type: f.DuckDBType, NotNull: f.NotNull, Hidden: f.Status == Retired}
 		for i, chk := range f.Checks {
 			col.Checks = append(col.Checks, duckdb.Check{Name: checkName(g.Name, f.Name, i), Expr: chk})
 		}

@@ -36,6 +36,11 @@ var systemTableDDL = []string{
 		description VARCHAR,
 		status VARCHAR NOT NULL,
 		created_at TIMESTAMPTZ NOT NULL,
-		updated_at TIMESTAMPTZ NOT NULL
+		updated_at TIMESTAMPTZ NOT NULL,
+		storage_column VARCHAR
 	)`,
+	// Data directories made before RENAME FEATURE lack storage_column: their
+	// features' physical columns are their names.
+	`ALTER TABLE feature_store.features ADD COLUMN IF NOT EXISTS storage_column VARCHAR`,
+	`UPDATE feature_store.features SET storage_column = feature_name WHERE storage_column IS NULL`,
 }

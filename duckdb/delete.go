@@ -108,7 +108,7 @@ func (ch *GroupChange) Truncate(ctx context.Context, g *GroupLayout) error {
 	}
 	// Always rebuilt, even without live files: a flush that committed
 	// after a client transaction's snapshot then conflicts with it.
-	return c.engine.replaceViews(ctx, c, g)
+	return c.engine.replaceViews(ctx, c, c.engine.registered(g))
 }
 
 // DeleteResult is what a DELETE removed.
@@ -258,7 +258,7 @@ func (ch *GroupChange) Delete(ctx context.Context, g *GroupLayout, match func(so
 	// Rewrite the files holding matched rows.
 	var removed []string
 	var added []fileEntry
-	et := QuoteIdent(g.EventTime)
+	et := QuoteIdent(g.storedName(g.EventTime)) // read from a file's physical columns
 	for _, f := range files {
 		full := filepath.Join(e.cfg.DataDir, f.path)
 		n, ok := perFile[full]
@@ -331,7 +331,7 @@ func (ch *GroupChange) Delete(ctx context.Context, g *GroupLayout, match func(so
 	if err := addFiles(ctx, c, g, v, added); err != nil {
 		return res, err
 	}
-	return res, e.replaceViews(ctx, c, g)
+	return res, e.replaceViews(ctx, c, e.registered(g))
 }
 
 // distinctKeys reads the distinct entity keys of the matched rows.

@@ -71,6 +71,8 @@ type Engine struct {
 
 	groupLocks sync.Map // group id → *groupMutex: serialises manifest commits per group
 	layouts    sync.Map // group id → GroupLayout, for the flusher
+	// schemaLocks: group id → *schemaLock, writes against schema changes.
+	schemaLocks sync.Map
 
 	pending  sync.Map // group id → *atomic.Int64: rows written to unflushed since the last flush
 	flushNow chan struct{}

@@ -68,18 +68,9 @@ func (e *Engine) FlushGroup(ctx context.Context, g *GroupLayout, force bool) err
 	if !force && n < e.cfg.FlushRows && time.Since(old) < e.cfg.FlushAge {
 		return nil
 	}
-	// Use the layout registered now: a schema change may have come in.
-	if cur, ok := e.layouts.Load(g.ID); ok {
-		cg := cur.(GroupLayout)
-		g = &cg
-	}
-	parts := make([]string, 0, len(g.Columns)+2)
-	for _, col := range g.Columns {
-		parts = append(parts, QuoteIdent(col.Name))
-	}
-	parts = append(parts, SeqColumn, WrittenAtColumn)
-	sel := "SELECT " + strings.Join(parts, ", ") + " FROM " + g.UnflushedTable()
-	return e.writeParquet(ctx, c, g, sel, false)
+	// writeParquet reads the unflushed rows through the layout registered
+	// once it holds the group's lock: a schema change may have come in.
+	return e.writeParquet(ctx, c, g, "", false)
 }
 
 // CollectGarbage removes Parquet files under offline/ that no manifest row

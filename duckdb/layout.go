@@ -35,7 +35,12 @@ type GroupLayout struct {
 
 // ColumnLayout is one column of a group.
 type ColumnLayout struct {
-	Name    string
+	Name string
+	// Stored is the column's physical name in the unflushed table and the
+	// Parquet files ("" means Name). It never changes once data is written:
+	// RENAME FEATURE changes Name only, and the views map Stored to Name,
+	// so files written before a rename need no rewrite.
+	Stored  string
 	Type    string // DuckDB type
 	NotNull bool
 	Checks  []Check
@@ -57,6 +62,23 @@ func (g *GroupLayout) Column(name string) (ColumnLayout, bool) {
 		}
 	}
 	return ColumnLayout{}, false
+}
+
+// StoredName is the column's physical name.
+func (c ColumnLayout) StoredName() string {
+	if c.Stored == "" {
+		return c.Name
+	}
+	return c.Stored
+}
+
+// storedName is the physical name of the column named name (name itself
+// when there is none).
+func (g *GroupLayout) storedName(name string) string {
+	if c, ok := g.Column(name); ok {
+		return c.StoredName()
+	}
+	return name
 }
 
 // QualifiedName is "schema"."name".
@@ -111,7 +133,7 @@ func safePathPart(s string) string {
 func (g *GroupLayout) storedColumnsDDL() string {
 	parts := make([]string, 0, len(g.Columns)+2)
 	for _, c := range g.Columns {
-		parts = append(parts, QuoteIdent(c.Name)+" "+c.Type)
+		parts = append(parts, QuoteIdent(c.StoredName())+" "+c.Type)
 	}
 	parts = append(parts, SeqColumn+" BIGINT", WrittenAtColumn+" TIMESTAMPTZ")
 	return strings.Join(parts, ", ")
@@ -122,10 +144,46 @@ func (g *GroupLayout) storedColumnsDDL() string {
 func (g *GroupLayout) storedColumnNames() string {
 	parts := make([]string, 0, len(g.Columns)+2)
 	for _, c := range g.Columns {
-		parts = append(parts, QuoteIdent(c.Name))
+		parts = append(parts, QuoteIdent(c.StoredName()))
 	}
 	parts = append(parts, SeqColumn, WrittenAtColumn)
 	return strings.Join(parts, ", ")
+}
+
+// unflushedSelect reads the unflushed table in stored-row order under the
+// columns' current names, with the hidden columns.
+func (g *GroupLayout) unflushedSelect() string {
+	parts := make([]string, 0, len(g.Columns)+2)
+	for _, c := range g.Columns {
+		parts = append(parts, QuoteIdent(c.StoredName())+" AS "+QuoteIdent(c.Name))
+	}
+	parts = append(parts, SeqColumn, WrittenAtColumn)
+	return "SELECT " + strings.Join(parts, ", ") + " FROM " + g.UnflushedTable()
+}
+
+// toStored renames the columns of selectSQL (current names, stored-row
+// order, hidden columns) to their physical names, for writing Parquet.
+func (g *GroupLayout) toStored(selectSQL string) string {
+	parts := make([]string, 0, len(g.Columns)+2)
+	for _, c := range g.Columns {
+		parts = append(parts, QuoteIdent(c.Name)+" AS "+QuoteIdent(c.StoredName()))
+	}
+	parts = append(parts, SeqColumn, WrittenAtColumn)
+	return "SELECT " + strings.Join(parts, ", ") + " FROM (" + selectSQL + ")"
+}
+
+// sameColumns reports whether g and o have the same columns by name, in
+// the same order.
+func (g *GroupLayout) sameColumns(o *GroupLayout) bool {
+	if len(g.Columns) != len(o.Columns) {
+		return false
+	}
+	for i := range g.Columns {
+		if g.Columns[i].Name != o.Columns[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 // visibleColumns lists the columns of the public view.

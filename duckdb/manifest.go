@@ -152,16 +152,19 @@ func (e *Engine) replaceViews(ctx context.Context, q *Conn, g *GroupLayout) erro
 	return nil
 }
 
-// projection selects every column of the group, casting to its current type,
-// NULL for columns the source lacks (have == nil: the source has them all).
+// projection selects every column of the group from a source holding its
+// physical columns: under its current name, cast to its current type (a
+// file written before SET DATA TYPE keeps the old physical type), NULL for
+// columns the source lacks (have, by physical name; nil: the source has
+// them all).
 func (g *GroupLayout) projection(have map[string]bool) string {
 	parts := make([]string, 0, len(g.Columns)+2)
 	for _, c := range g.Columns {
-		if have != nil && !have[c.Name] {
+		if have != nil && !have[c.StoredName()] {
 			parts = append(parts, "CAST(NULL AS "+c.Type+") AS "+QuoteIdent(c.Name))
 			continue
 		}
-		parts = append(parts, "CAST("+QuoteIdent(c.Name)+" AS "+c.Type+") AS "+QuoteIdent(c.Name))
+		parts = append(parts, "CAST("+QuoteIdent(c.StoredName())+" AS "+c.Type+") AS "+QuoteIdent(c.Name))
 	}
 	parts = append(parts, SeqColumn, WrittenAtColumn)
 	return strings.Join(parts, ", ")

@@ -20,10 +20,42 @@ func (e *Engine) CreateGroupStorage(ctx context.Context, c *Conn, g *GroupLayout
 
 // AddColumn adds a column to the group's storage; stored rows read NULL.
 func (e *Engine) AddColumn(ctx context.Context, c *Conn, g *GroupLayout, col ColumnLayout) error {
-	if _, err := c.Exec(ctx, "ALTER TABLE "+g.UnflushedTable()+" ADD COLUMN "+QuoteIdent(col.Name)+" "+col.Type); err != nil {
+	if _, err := c.Exec(ctx, "ALTER TABLE "+g.UnflushedTable()+" ADD COLUMN "+QuoteIdent(col.StoredName())+" "+col.Type); err != nil {
 		return fmt.Errorf("add column %s: %w", col.Name, err)
 	}
 	return e.replaceViews(ctx, c, g)
+}
+
+// AlterColumnType gives the unflushed table's column col its type in g
+// (a widening: every stored value converts) and rebuilds the views, which
+// cast the Parquet files' older physical type. It must be the first
+// statement of the catalog's transaction: see FenceWrites.
+func (e *Engine) AlterColumnType(ctx context.Context, c *Conn, g *GroupLayout, col ColumnLayout) error {
+	q := "ALTER TABLE " + g.UnflushedTable() + " ALTER COLUMN " + QuoteIdent(col.StoredName()) + " SET DATA TYPE " + col.Type
+	if _, err := c.Exec(ctx, q); err != nil {
+		return fmt.Errorf("change the type of %s: %w", col.Name, err)
+	}
+	return e.replaceViews(ctx, c, g)
+}
+
+// FenceWrites makes the rows other transactions wrote into the group's
+// unflushed table, and have not committed, fail at their COMMIT (DuckDB
+// refuses to commit rows into a table altered since, with a serialization
+// failure), and writes attempted before c's transaction ends fail at once.
+// A schema change that validates the stored rows (SET CHECK) runs it
+// first in its transaction, so its snapshot misses no row that could still
+// commit. The unflushed table is small (it is flushed), so rewriting one
+// column in place is cheap.
+func (e *Engine) FenceWrites(ctx context.Context, c *Conn, g *GroupLayout) error {
+	col, ok := g.Column(g.EventTime)
+	if !ok {
+		return fmt.Errorf("group %s has no event time column", g.Name)
+	}
+	q := "ALTER TABLE " + g.UnflushedTable() + " ALTER COLUMN " + QuoteIdent(col.StoredName()) + " SET DATA TYPE " + col.Type
+	if _, err := c.Exec(ctx, q); err != nil {
+		return fmt.Errorf("fence writes of %s: %w", g.Name, err)
+	}
+	return nil
 }
 
 // RefreshViews recreates the group's views (after a change of the visible
@@ -81,4 +113,13 @@ func (e *Engine) LockGroup(id int64) func() {
 	m := e.groupLock(id)
 	m.Lock()
 	return m.Unlock
+}
+
+// LockGroupContext is LockGroup giving up when ctx ends first.
+func (e *Engine) LockGroupContext(ctx context.Context, id int64) (func(), error) {
+	m := e.groupLock(id)
+	if err := m.LockContext(ctx); err != nil {
+		return nil, TranslateError(err)
+	}
+	return m.Unlock, nil
 }

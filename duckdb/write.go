@@ -63,6 +63,11 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 	if opt.StatementTime.IsZero() {
 		opt.StatementTime = time.Now()
 	}
+	unlock, err := c.engine.schemaLock(g.ID).rlock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	n, firstRow, err := c.scanStage(ctx, g, stage, opt)
 	if err != nil || n == 0 {
 		return 0, err
@@ -170,7 +175,14 @@ func (g *GroupLayout) constraints() []constraint {
 // first violating row (the first constraint it breaks), as PostgreSQL
 // stops at the first bad row.
 func (c *Conn) scanStage(ctx context.Context, g *GroupLayout, stage string, opt WriteOptions) (n, firstRow int64, err error) {
-	cons := g.constraints()
+	// The rows are checked against the constraints registered now (SET
+	// CHECK may have committed since the stage was made), unless the columns
+	// changed names meanwhile (RENAME FEATURE, which changes no constraint).
+	checks := c.engine.registered(g)
+	if !checks.sameColumns(g) {
+		checks = g
+	}
+	cons := checks.constraints()
 	cols := []string{"count(*)", "min(rowid)"}
 	for _, k := range cons {
 		cols = append(cols, "min(CASE WHEN "+k.violated+" THEN rowid END)")
@@ -226,15 +238,22 @@ func (c *Conn) rowText(ctx context.Context, g *GroupLayout, stage string, rowid 
 }
 
 // writeParquet writes the rows of selectSQL (stored-column order plus hidden
-// columns) as Parquet files, one per partition, and commits them to the
-// manifest with the group's views. fromStage: rows come from a session stage
-// (nothing else to delete); the flusher passes false and deletes the
-// unflushed rows in the same transaction.
+// columns, under the columns' names in g) as Parquet files, one per
+// partition, and commits them to the manifest with the group's views.
+// fromStage: rows come from a session stage (nothing else to delete); the
+// flusher passes false, and an empty selectSQL, and moves the unflushed rows
+// in the same transaction.
 func (e *Engine) writeParquet(ctx context.Context, c *Conn, g *GroupLayout, selectSQL string, fromStage bool) (err error) {
 	lock := e.groupLock(g.ID)
 	lock.Lock()
 	defer lock.Unlock()
+	// A schema change may have committed while this write waited for the
+	// lock: the views are rebuilt from the layout registered now, and the
+	// flusher reads the unflushed table through it.
+	cur := e.registered(g)
 	if !fromStage {
+		g = cur
+		selectSQL = g.unflushedSelect()
 		// The flusher's transaction fixes which unflushed rows it moves.
 		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
 			return err
@@ -278,7 +297,7 @@ func (e *Engine) writeParquet(ctx context.Context, c *Conn, g *GroupLayout, sele
 	if err := addFiles(ctx, c, g, v, files); err != nil {
 		return err
 	}
-	if err := e.replaceViews(ctx, c, g); err != nil {
+	if err := e.replaceViews(ctx, c, cur); err != nil {
 		return err
 	}
 	if _, err := c.Exec(ctx, "COMMIT"); err != nil {
@@ -287,6 +306,16 @@ func (e *Engine) writeParquet(ctx context.Context, c *Conn, g *GroupLayout, sele
 	c.inTxn = false
 	committed = true
 	return nil
+}
+
+// registered is the group's layout as registered now (g when it is not
+// registered, e.g. dropped meanwhile).
+func (e *Engine) registered(g *GroupLayout) *GroupLayout {
+	if cur, ok := e.layouts.Load(g.ID); ok {
+		cg := cur.(GroupLayout)
+		return &cg
+	}
+	return g
 }
 
 // writePartitions writes one Parquet file per partition: DuckDB writes it
@@ -323,7 +352,7 @@ func (e *Engine) writePartitions(ctx context.Context, c *Conn, g *GroupLayout, s
 	rows.Close()
 	cols := make([]string, 0, len(g.Columns))
 	for _, col := range g.Columns {
-		cols = append(cols, col.Name)
+		cols = append(cols, col.StoredName())
 	}
 	var out []fileEntry
 	for _, p := range parts {
@@ -333,7 +362,7 @@ func (e *Engine) writePartitions(ctx context.Context, c *Conn, g *GroupLayout, s
 		if len(parts) > 1 || g.PartitionBy != "" && g.PartitionBy != "none" {
 			src = "SELECT * FROM (" + selectSQL + ") WHERE " + g.partitionExpr() + " = " + QuoteString(p.name)
 		}
-		q := "COPY (" + src + ") TO " + QuoteString(tmp) + " (FORMAT parquet, COMPRESSION " + e.cfg.Compression + ", ROW_GROUP_SIZE 122880)"
+		q := "COPY (" + g.toStored(src) + ") TO " + QuoteString(tmp) + " (FORMAT parquet, COMPRESSION " + e.cfg.Compression + ", ROW_GROUP_SIZE 122880)"
 		if _, err := c.Exec(ctx, q); err != nil {
 			_ = os.Remove(tmp)
 			return out, err

@@ -160,7 +160,9 @@ func (s *Session) alterFeatureGroup(ctx context.Context, stmt *sql.AlterFeatureG
 			s.onlineOptionsChanged(ctx, g, cur)
 		}
 	case stmt.RenameFrom != "":
-		return "", pgerror.New(pgerror.FeatureNotSupported, "RENAME FEATURE is not supported yet")
+		if err := s.p.catalog.RenameFeature(ctx, g.Schema, g.Name, stmt.RenameFrom, stmt.RenameTo); err != nil {
+			return "", err
+		}
 	default:
 		return "", pgerror.New(pgerror.SyntaxError, "ALTER FEATURE GROUP needs ADD FEATURE, SET (...) or RENAME FEATURE")
 	}
@@ -203,12 +205,14 @@ func (s *Session) alterFeature(ctx context.Context, stmt *sql.AlterFeature) (str
 		err = s.p.catalog.SetFeatureStatus(ctx, g.Schema, g.Name, stmt.Feature, stmt.Status)
 	case stmt.Description != nil:
 		err = s.p.catalog.SetFeatureDescription(ctx, g.Schema, g.Name, stmt.Feature, stmt.Description)
-	case stmt.Check != nil || stmt.DropCheck:
-		err = pgerror.New(pgerror.FeatureNotSupported, "ALTER FEATURE ... SET CHECK is not supported yet")
+	case stmt.Check != nil:
+		err = s.p.catalog.SetFeatureCheck(ctx, g.Schema, g.Name, stmt.Feature, *stmt.Check)
+	case stmt.DropCheck:
+		err = s.p.catalog.DropFeatureCheck(ctx, g.Schema, g.Name, stmt.Feature)
 	case stmt.DataType != nil:
-		err = pgerror.New(pgerror.FeatureNotSupported, "ALTER FEATURE ... SET DATA TYPE is not supported yet")
+		err = s.setFeatureType(ctx, g, stmt.Feature, *stmt.DataType)
 	default:
-		err = pgerror.New(pgerror.SyntaxError, "ALTER FEATURE needs SET STATUS or SET DESCRIPTION")
+		err = pgerror.New(pgerror.SyntaxError, "ALTER FEATURE needs SET STATUS, SET DESCRIPTION, SET CHECK, DROP CHECK or SET DATA TYPE")
 	}
 	if err != nil {
 		return "", err
