@@ -20,7 +20,9 @@ type Config struct {
 	Superuser string
 	// ServerVersion is what server_version and version() report.
 	ServerVersion string
-	Logger        *slog.Logger
+	// Version is featurehouse's own version, part of version()'s answer.
+	Version string
+	Logger  *slog.Logger
 	// Online is the online store (nil: none; groups with online = true are
 	// then read from DuckDB only).
 	Online online.Store
@@ -37,6 +39,9 @@ type Planner struct {
 	log      *slog.Logger
 	sessions atomic.Int64
 	online   *onlineServer
+
+	pgCatalogOnce sync.Once // pgcatalog.go
+	pgCatalogErr  error
 }
 
 // New makes a planner.
@@ -75,6 +80,9 @@ func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, e
 	}
 	if info.User != p.cfg.Superuser {
 		return nil, pgerror.New(pgerror.InvalidAuthorizationSpec, `role "%s" does not exist`, info.User)
+	}
+	if err := p.installPGCatalog(); err != nil {
+		return nil, err
 	}
 	conn, err := p.engine.Connect(ctx)
 	if err != nil {

@@ -132,6 +132,7 @@ func (s *Session) rewriteQueryWith(ctx context.Context, q *sql.Query, extra []ed
 	if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {
 		edits = append(edits, s.tableInsertArrayEdits(ctx, q.Text, ins)...)
 	}
+	edits = append(edits, s.pgCatalogEdits(q.Text, q.Tree, edits)...)
 	for _, e := range extra {
 		inside := false
 		for _, o := range edits {

@@ -21,7 +21,14 @@ type edit struct {
 }
 
 func applyEdits(text string, edits []edit) string {
-	sort.Slice(edits, func(i, j int) bool { return edits[i].start > edits[j].start })
+	// Back to front; at the same start, a replacement before an insertion
+	// (start == end), so that the insertion ends up in front of it.
+	sort.Slice(edits, func(i, j int) bool {
+		if edits[i].start != edits[j].start {
+			return edits[i].start > edits[j].start
+		}
+		return edits[i].end > edits[j].end
+	})
 	for _, e := range edits {
 		text = text[:e.start] + e.text + text[e.end:]
 	}

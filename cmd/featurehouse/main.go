@@ -107,7 +107,7 @@ func serve(args []string) error {
 	}
 	defer store.Close()
 	m := newMetrics(engine)
-	p := planner.New(planner.Config{Engine: engine, Catalog: cat, Superuser: cfg.Superuser, ServerVersion: serverVersion, Logger: log,
+	p := planner.New(planner.Config{Engine: engine, Catalog: cat, Superuser: cfg.Superuser, ServerVersion: serverVersion, Version: version, Logger: log,
 		Online: store, OnlineFallback: cfg.OnlineFallback})
 	m.servingStats(p)
 	if err := p.StartOnline(ctx); err != nil {

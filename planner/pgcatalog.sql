@@ -1,0 +1,538 @@
+-- featurehouse's pg_catalog, created at start in the in-memory database
+-- {{cat}} (never persisted). The planner rewrites references to
+-- pg_catalog relations and functions to these objects (pgcatalog_rewrite.go).
+-- Relations read DuckDB's catalog (duckdb_tables(), duckdb_views(), ...)
+-- and featurehouse's own (feature_store.feature_groups / features), so they
+-- are current in every transaction. Objects named fh_* are helpers and are
+-- not shown as relations of pg_catalog.
+--
+-- Placeholders: {{cat}} this database, {{db}} / {{db_lit}} featurehouse's
+-- database as identifier / literal, {{internal}} the schema of internal
+-- objects (literal), {{superuser}} the superuser's name (literal), and the
+-- type rows generated from sql/types.
+
+-- Types ----------------------------------------------------------------------
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_type AS
+SELECT CAST(oid AS BIGINT) AS oid, CAST(typname AS VARCHAR) AS typname, CAST(11 AS BIGINT) AS typnamespace,
+       CAST(10 AS BIGINT) AS typowner, CAST(typlen AS SMALLINT) AS typlen, typlen IN (1, 2, 4, 8) AS typbyval,
+       CAST(typtype AS VARCHAR) AS typtype, CAST(typcategory AS VARCHAR) AS typcategory, false AS typispreferred,
+       true AS typisdefined, ',' AS typdelim, CAST(0 AS BIGINT) AS typrelid,
+       CASE WHEN typelem <> 0 THEN 'array_subscript_handler' ELSE '-' END AS typsubscript,
+       CAST(typelem AS BIGINT) AS typelem, CAST(typarray AS BIGINT) AS typarray,
+       CASE WHEN typcategory = 'A' THEN 'array_in' ELSE typname || 'in' END AS typinput,
+       CASE WHEN typcategory = 'A' THEN 'array_out' ELSE typname || 'out' END AS typoutput,
+       CASE WHEN typcategory = 'A' THEN 'array_recv' ELSE typname || 'recv' END AS typreceive,
+       CASE WHEN typcategory = 'A' THEN 'array_send' ELSE typname || 'send' END AS typsend,
+       '-' AS typmodin, '-' AS typmodout, '-' AS typanalyze,
+       CASE typlen WHEN 1 THEN 'c' WHEN 2 THEN 's' WHEN 8 THEN 'd' ELSE 'i' END AS typalign,
+       CAST(typstorage AS VARCHAR) AS typstorage, false AS typnotnull, CAST(0 AS BIGINT) AS typbasetype,
+       -1 AS typtypmod, 0 AS typndims, CAST(CASE WHEN collatable THEN 100 ELSE 0 END AS BIGINT) AS typcollation,
+       CAST(NULL AS VARCHAR) AS typdefaultbin, CAST(NULL AS VARCHAR) AS typdefault, CAST(NULL AS VARCHAR[]) AS typacl,
+       CAST(display AS VARCHAR) AS fh_display
+FROM (VALUES {{pg_type_rows}}) AS t(oid, typname, display, typlen, typtype, typcategory, typstorage, typelem, typarray, collatable);
+
+-- Helpers that macros read have column names of their own (fh?_...): a
+-- macro's argument is substituted into its body as written, so a name the
+-- caller means (c.oid, oid) must not be one of the subquery's.
+
+CREATE OR REPLACE VIEW {{cat}}.main.fh_types AS
+SELECT oid AS fht_oid, typname AS fht_name, fh_display AS fht_display, typelem AS fht_elem, typarray AS fht_array,
+       typcategory AS fht_category
+FROM {{cat}}.main.pg_type;
+
+-- fh_type_names: PostgreSQL type names as feature_store.features.data_type
+-- spells them ("integer", "timestamptz") -> OID.
+CREATE OR REPLACE TABLE {{cat}}.main.fh_type_names AS
+SELECT CAST(name AS VARCHAR) AS fhn_name, CAST(oid AS BIGINT) AS fhn_oid FROM (VALUES {{pg_type_name_rows}}) AS t(name, oid);
+
+-- fh_duck_types: DuckDB scalar type names -> OID, as RowDescription maps them.
+CREATE OR REPLACE TABLE {{cat}}.main.fh_duck_types AS
+SELECT CAST(name AS VARCHAR) AS fhk_name, CAST(oid AS BIGINT) AS fhk_oid FROM (VALUES {{duck_type_rows}}) AS t(name, oid);
+
+-- The OID of a DuckDB column type (duckdb_columns().data_type): scalars and
+-- DECIMAL as their PostgreSQL types, one-level lists of those as arrays,
+-- anything else (STRUCT, MAP, nested lists, ENUM) as text, as sql/types does.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_scalar(_t) AS
+    CASE WHEN _t LIKE 'DECIMAL%' THEN CAST(1700 AS BIGINT)
+         ELSE (SELECT fhk_oid FROM {{cat}}.main.fh_duck_types WHERE fhk_name = _t) END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_typid(_t) AS
+    CASE WHEN regexp_full_match(_t, '[^\[\]]+\[\d*\]')
+         THEN coalesce((SELECT CASE WHEN fht_array <> 0 THEN fht_array END FROM {{cat}}.main.fh_types
+                        WHERE fht_oid = {{cat}}.main.fh_duck_scalar(regexp_replace(_t, '\[\d*\]$', ''))), CAST(25 AS BIGINT))
+         ELSE coalesce({{cat}}.main.fh_duck_scalar(_t), CAST(25 AS BIGINT)) END;
+
+-- atttypmod of a DuckDB type: numeric's ((precision << 16) | scale) + 4.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_typmod(_t) AS
+    CASE WHEN regexp_matches(_t, '^DECIMAL\(\d+,\d+\)(\[\d*\])?$')
+         THEN CAST(regexp_extract(_t, '^DECIMAL\((\d+),', 1) AS INTEGER) * 65536
+              + CAST(regexp_extract(_t, ',(\d+)\)', 1) AS INTEGER) + 4
+         ELSE -1 END;
+
+-- The OID and typmod of a feature's declared type (features.data_type:
+-- "character varying(20)", "numeric(10,2)", "real[8]", "timestamp(3) with
+-- time zone"). An array's declared size is not part of PostgreSQL's type.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_base_name(_t) AS
+    trim(regexp_replace(regexp_replace(_t, '(\[\d*\])+$', ''), '\s*\([^)]*\)', ''));
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_base_oid(_t) AS
+    (SELECT fhn_oid FROM {{cat}}.main.fh_type_names WHERE fhn_name = {{cat}}.main.fh_pg_base_name(_t));
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_typid(_t) AS
+    coalesce(CASE WHEN _t LIKE '%]'
+                  THEN (SELECT fht_array FROM {{cat}}.main.fh_types WHERE fht_oid = {{cat}}.main.fh_pg_base_oid(_t))
+                  ELSE {{cat}}.main.fh_pg_base_oid(_t) END,
+             CAST(25 AS BIGINT));
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_typmod(_t) AS
+    CASE WHEN NOT regexp_matches(_t, '\(\d+(,\s*\d+)?\)') THEN -1
+         WHEN {{cat}}.main.fh_pg_base_oid(_t) = 1700
+         THEN CAST(regexp_extract(_t, '\((\d+)', 1) AS INTEGER) * 65536
+              + coalesce(TRY_CAST(regexp_extract(_t, '\(\d+,\s*(\d+)\)', 1) AS INTEGER), 0) + 4
+         WHEN {{cat}}.main.fh_pg_base_oid(_t) IN (1042, 1043)
+         THEN CAST(regexp_extract(_t, '\((\d+)', 1) AS INTEGER) + 4
+         ELSE CAST(regexp_extract(_t, '\((\d+)', 1) AS INTEGER) END;
+
+-- format_type(type, typmod) as PostgreSQL prints it.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_format_base(_oid, _mod) AS (
+    SELECT CASE
+        WHEN _mod IS NULL OR _mod < 0 THEN CASE WHEN fht_oid = 1042 AND _mod IS NOT NULL THEN 'bpchar' ELSE fht_display END
+        WHEN fht_oid = 1700 AND _mod >= 4 THEN 'numeric(' || ((_mod - 4) // 65536) || ',' || ((_mod - 4) % 65536) || ')'
+        WHEN fht_oid = 1043 AND _mod >= 4 THEN 'character varying(' || (_mod - 4) || ')'
+        WHEN fht_oid = 1042 AND _mod >= 4 THEN 'character(' || (_mod - 4) || ')'
+        WHEN fht_oid IN (1083, 1114, 1184, 1266) THEN replace(fht_display, ' with', '(' || _mod || ') with')
+        ELSE fht_display END
+    FROM {{cat}}.main.fh_types WHERE fht_oid = _oid);
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_array_elem(_oid) AS
+    (SELECT CASE WHEN fht_category = 'A' AND fht_name LIKE '\_%' ESCAPE '\' THEN fht_elem END
+     FROM {{cat}}.main.fh_types WHERE fht_oid = _oid);
+
+CREATE OR REPLACE MACRO {{cat}}.main.format_type(_oid, _mod) AS
+    CASE WHEN _oid IS NULL THEN NULL
+         WHEN {{cat}}.main.fh_array_elem(_oid) IS NOT NULL
+         THEN {{cat}}.main.fh_format_base({{cat}}.main.fh_array_elem(_oid), _mod) || '[]'
+         ELSE coalesce({{cat}}.main.fh_format_base(_oid, _mod), '???') END;
+
+-- Namespaces and relations ---------------------------------------------------
+
+-- pg_catalog is 11 and public's owner is pg_database_owner, as in
+-- PostgreSQL 15. The internal schema is left out, and DuckDB's default
+-- schema "main" unless something is in it.
+CREATE OR REPLACE VIEW {{cat}}.main.pg_namespace AS
+SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname, CAST(10 AS BIGINT) AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
+UNION ALL
+SELECT 13000, 'information_schema', 10, NULL
+UNION ALL
+SELECT s.oid, s.schema_name, CASE WHEN s.schema_name = 'public' THEN 6171 ELSE 10 END, NULL
+FROM duckdb_schemas() s
+WHERE s.database_name = {{db_lit}} AND s.schema_name <> {{internal}}
+  AND (s.schema_name <> 'main'
+       OR EXISTS (SELECT 1 FROM duckdb_tables() t WHERE t.database_name = {{db_lit}} AND t.schema_name = 'main')
+       OR EXISTS (SELECT 1 FROM duckdb_views() v WHERE v.database_name = {{db_lit}} AND v.schema_name = 'main' AND NOT v.internal));
+
+-- fh_groups: the feature groups, each the DuckDB view "schema"."group".
+CREATE OR REPLACE VIEW {{cat}}.main.fh_groups AS
+SELECT v.view_oid AS oid, g.group_id, g.schema_name, g.group_name, g.description, g.table_checks,
+       CAST((SELECT coalesce(max(f.position), 0) FROM {{db}}.feature_store.features f WHERE f.group_id = g.group_id) AS SMALLINT) AS natts
+FROM {{db}}.feature_store.feature_groups g
+JOIN duckdb_views() v ON v.database_name = {{db_lit}} AND v.schema_name = g.schema_name AND v.view_name = g.group_name;
+
+-- fh_relations: every relation a client sees. A feature group is a table
+-- (relkind 'r'): it is read, written (INSERT, COPY, DELETE, TRUNCATE) and
+-- described like one, and psql's \dt lists tables only.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_relations AS
+SELECT t.table_oid AS oid, t.schema_name AS nspname, t.table_name AS relname, 'r' AS relkind,
+       CAST(t.column_count AS SMALLINT) AS natts, t.comment AS description, CAST(NULL AS VARCHAR) AS viewdef,
+       false AS is_group, CAST(NULL AS BIGINT) AS group_id
+FROM duckdb_tables() t
+WHERE t.database_name = {{db_lit}} AND t.schema_name <> {{internal}}
+UNION ALL
+SELECT v.view_oid, v.schema_name, v.view_name, CASE WHEN g.oid IS NULL THEN 'v' ELSE 'r' END,
+       coalesce(g.natts, CAST(v.column_count AS SMALLINT)),
+       CASE WHEN g.oid IS NULL THEN v.comment ELSE g.description END,
+       CASE WHEN g.oid IS NULL THEN v.sql END,
+       g.oid IS NOT NULL, g.group_id
+FROM duckdb_views() v LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
+WHERE v.database_name = {{db_lit}} AND v.schema_name <> {{internal}} AND NOT v.internal
+UNION ALL
+SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL
+FROM duckdb_tables() t
+WHERE t.database_name = '{{cat}}' AND t.table_name NOT LIKE 'fh\_%' ESCAPE '\'
+UNION ALL
+SELECT v.view_oid, 'pg_catalog', v.view_name, 'v', CAST(v.column_count AS SMALLINT), NULL, v.sql, false, NULL
+FROM duckdb_views() v
+WHERE v.database_name = '{{cat}}' AND v.view_name NOT LIKE 'fh\_%' ESCAPE '\';
+
+-- fh_columns: the columns of every relation. A feature group's come from
+-- the feature catalog (declared type, NOT NULL, description); a retired
+-- feature is a dropped column, as its attnum stays taken.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_columns AS
+SELECT r.oid AS attrelid, c.column_name AS attname, CAST(c.column_index AS SMALLINT) AS attnum,
+       {{cat}}.main.fh_duck_typid(c.data_type) AS atttypid, {{cat}}.main.fh_duck_typmod(c.data_type) AS atttypmod,
+       NOT c.is_nullable AS attnotnull, c.column_default AS attdefault, false AS attisdropped, c.comment AS description
+FROM duckdb_columns() c JOIN {{cat}}.main.fh_relations r ON r.oid = c.table_oid AND NOT r.is_group
+UNION ALL
+SELECT r.oid,
+       CASE WHEN f.status = 'retired' THEN '........pg.dropped.' || f.position || '........' ELSE f.feature_name END,
+       CAST(f.position AS SMALLINT),
+       CASE WHEN f.status = 'retired' THEN 0 ELSE {{cat}}.main.fh_pg_typid(f.data_type) END,
+       {{cat}}.main.fh_pg_typmod(f.data_type),
+       f.not_null, NULL, f.status = 'retired', f.description
+FROM {{db}}.feature_store.features f JOIN {{cat}}.main.fh_relations r ON r.group_id = f.group_id;
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_attribute AS
+SELECT a.attrelid, a.attname, a.atttypid, -1 AS attstattarget, coalesce(y.typlen, -1) AS attlen, a.attnum,
+       CASE WHEN y.typcategory = 'A' THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff, a.atttypmod,
+       coalesce(y.typbyval, false) AS attbyval, coalesce(y.typalign, 'i') AS attalign,
+       coalesce(y.typstorage, 'p') AS attstorage, '' AS attcompression, a.attnotnull,
+       a.attdefault IS NOT NULL AS atthasdef, false AS atthasmissing, '' AS attidentity, '' AS attgenerated,
+       a.attisdropped, true AS attislocal, 0 AS attinhcount, coalesce(y.typcollation, CAST(0 AS BIGINT)) AS attcollation,
+       CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions, CAST(NULL AS VARCHAR[]) AS attfdwoptions,
+       CAST(NULL AS VARCHAR) AS attmissingval
+FROM {{cat}}.main.fh_columns a LEFT JOIN {{cat}}.main.pg_type y ON y.oid = a.atttypid;
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_attrdef AS
+SELECT a.attrelid * 1000 + a.attnum AS oid, a.attrelid AS adrelid, a.attnum AS adnum, a.attdefault AS adbin
+FROM {{cat}}.main.fh_columns a WHERE a.attdefault IS NOT NULL;
+
+-- fh_constraints: CHECK, PRIMARY KEY, UNIQUE and FOREIGN KEY constraints
+-- with their definition. A feature group's CHECKs are named as
+-- catalog.checkName names them (PostgreSQL's names for unnamed checks).
+CREATE OR REPLACE VIEW {{cat}}.main.fh_constraints AS
+SELECT k.table_oid * 1000 + k.constraint_index AS oid, k.constraint_name AS conname,
+       CASE k.constraint_type WHEN 'CHECK' THEN 'c' WHEN 'PRIMARY KEY' THEN 'p' WHEN 'UNIQUE' THEN 'u' ELSE 'f' END AS contype,
+       k.table_oid AS conrelid, CAST(list_transform(k.constraint_column_indexes, x -> x + 1) AS SMALLINT[]) AS conkey,
+       CAST(NULL AS BIGINT) AS confrelid,
+       CASE k.constraint_type
+           WHEN 'CHECK' THEN 'CHECK ' || k.expression
+           WHEN 'PRIMARY KEY' THEN 'PRIMARY KEY (' || array_to_string(k.constraint_column_names, ', ') || ')'
+           WHEN 'UNIQUE' THEN 'UNIQUE (' || array_to_string(k.constraint_column_names, ', ') || ')'
+           ELSE 'FOREIGN KEY (' || array_to_string(k.constraint_column_names, ', ') || ') REFERENCES '
+                || k.referenced_table || '(' || array_to_string(k.referenced_column_names, ', ') || ')' END AS def
+FROM duckdb_constraints() k JOIN {{cat}}.main.fh_relations r ON r.oid = k.table_oid AND NOT r.is_group
+WHERE k.constraint_type IN ('CHECK', 'PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
+UNION ALL
+SELECT g.oid * 1000 + f.position * 10 + i, g.group_name || '_' || f.feature_name || '_check' || CASE WHEN i > 1 THEN CAST(i - 1 AS VARCHAR) ELSE '' END,
+       'c', g.oid, [CAST(f.position AS SMALLINT)], NULL, 'CHECK (' || expr || ')'
+FROM (SELECT f.*, unnest(f.checks) AS expr, generate_subscripts(f.checks, 1) AS i FROM {{db}}.feature_store.features f WHERE f.status <> 'retired') f
+JOIN {{cat}}.main.fh_groups g ON g.group_id = f.group_id
+UNION ALL
+SELECT g.oid * 1000 + 999 - i, g.group_name || '_check' || CASE WHEN i > 1 THEN CAST(i - 1 AS VARCHAR) ELSE '' END,
+       'c', g.oid, NULL, NULL, 'CHECK (' || expr || ')'
+FROM (SELECT g.*, unnest(g.table_checks) AS expr, generate_subscripts(g.table_checks, 1) AS i FROM {{cat}}.main.fh_groups g) g;
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_class AS
+SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CAST(0 AS BIGINT) AS reloftype,
+       CAST(10 AS BIGINT) AS relowner, CAST(CASE WHEN r.relkind = 'r' THEN 2 ELSE 0 END AS BIGINT) AS relam,
+       CASE WHEN r.relkind = 'r' THEN r.oid ELSE 0 END AS relfilenode, CAST(0 AS BIGINT) AS reltablespace,
+       0 AS relpages, CAST(-1 AS REAL) AS reltuples, 0 AS relallvisible, CAST(0 AS BIGINT) AS reltoastrelid,
+       false AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind, r.natts AS relnatts,
+       CAST((SELECT count(*) FROM {{cat}}.main.fh_constraints k WHERE k.conrelid = r.oid AND k.contype = 'c') AS SMALLINT) AS relchecks,
+       false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
+       false AS relforcerowsecurity, true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
+       false AS relispartition, CAST(0 AS BIGINT) AS relrewrite, CAST(0 AS BIGINT) AS relfrozenxid, CAST(0 AS BIGINT) AS relminmxid,
+       CAST(NULL AS VARCHAR[]) AS relacl, CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound
+FROM {{cat}}.main.fh_relations r JOIN {{cat}}.main.pg_namespace n ON n.nspname = r.nspname;
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_constraint AS
+SELECT k.oid, k.conname, c.relnamespace AS connamespace, k.contype, false AS condeferrable, false AS condeferred,
+       true AS convalidated, k.conrelid, CAST(0 AS BIGINT) AS contypid, CAST(0 AS BIGINT) AS conindid,
+       CAST(0 AS BIGINT) AS conparentid, coalesce(k.confrelid, 0) AS confrelid, ' ' AS confupdtype, ' ' AS confdeltype,
+       ' ' AS confmatchtype, true AS conislocal, 0 AS coninhcount, false AS connoinherit, k.conkey,
+       CAST(NULL AS SMALLINT[]) AS confkey, CAST(NULL AS BIGINT[]) AS conpfeqop, CAST(NULL AS BIGINT[]) AS conppeqop,
+       CAST(NULL AS BIGINT[]) AS conffeqop, CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS BIGINT[]) AS conexclop,
+       k.def AS conbin
+FROM {{cat}}.main.fh_constraints k JOIN {{cat}}.main.pg_class c ON c.oid = k.conrelid;
+
+-- Comments: relations and columns (pg_class 1259), schemas (pg_namespace 2615).
+CREATE OR REPLACE VIEW {{cat}}.main.pg_description AS
+SELECT r.oid AS objoid, CAST(1259 AS BIGINT) AS classoid, 0 AS objsubid, r.description
+FROM {{cat}}.main.fh_relations r WHERE r.description <> ''
+UNION ALL
+SELECT a.attrelid, 1259, a.attnum, a.description FROM {{cat}}.main.fh_columns a WHERE a.description <> ''
+UNION ALL
+SELECT s.oid, 2615, 0, s.comment FROM duckdb_schemas() s WHERE s.database_name = {{db_lit}} AND s.comment <> '';
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_tables AS
+SELECT n.nspname AS schemaname, c.relname AS tablename, {{superuser}} AS tableowner, CAST(NULL AS VARCHAR) AS tablespace,
+       c.relhasindex AS hasindexes, c.relhasrules AS hasrules, c.relhastriggers AS hastriggers, c.relrowsecurity AS rowsecurity
+FROM {{cat}}.main.pg_class c JOIN {{cat}}.main.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p');
+
+-- Roles and the database -----------------------------------------------------
+
+-- The superuser is 10 (PostgreSQL's bootstrap superuser); pg_database_owner
+-- owns public, as in PostgreSQL 15.
+CREATE OR REPLACE TABLE {{cat}}.main.pg_authid AS
+SELECT * FROM (VALUES
+    (CAST(10 AS BIGINT), {{superuser}}, true, true, true, true, true, true, true, -1, CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMPTZ)),
+    (6171, 'pg_database_owner', false, true, false, false, false, false, false, -1, NULL, NULL))
+AS t(oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls,
+     rolconnlimit, rolpassword, rolvaliduntil);
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_roles AS
+SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolconnlimit,
+       '********' AS rolpassword, rolvaliduntil, rolbypassrls, CAST(NULL AS VARCHAR[]) AS rolconfig, oid
+FROM {{cat}}.main.pg_authid;
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_user AS
+SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper AS usesuper, rolreplication AS userepl,
+       rolbypassrls AS usebypassrls, '********' AS passwd, rolvaliduntil AS valuntil, CAST(NULL AS VARCHAR[]) AS useconfig
+FROM {{cat}}.main.pg_authid WHERE rolcanlogin;
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_auth_members (
+    roleid BIGINT, member BIGINT, grantor BIGINT, admin_option BOOLEAN);
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_database AS
+SELECT CAST(16384 AS BIGINT) AS oid, {{db_lit}} AS datname, CAST(10 AS BIGINT) AS datdba, 6 AS encoding,
+       'c' AS datlocprovider, false AS datistemplate, true AS datallowconn, -1 AS datconnlimit,
+       CAST(0 AS BIGINT) AS datfrozenxid, CAST(1 AS BIGINT) AS datminmxid, CAST(1663 AS BIGINT) AS dattablespace,
+       'C' AS datcollate, 'C' AS datctype, CAST(NULL AS VARCHAR) AS daticulocale, CAST(NULL AS VARCHAR) AS datcollversion,
+       CAST(NULL AS VARCHAR[]) AS datacl;
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_tablespace AS
+SELECT * FROM (VALUES (CAST(1663 AS BIGINT), 'pg_default', CAST(10 AS BIGINT), CAST(NULL AS VARCHAR[]), CAST(NULL AS VARCHAR[])),
+                      (1664, 'pg_global', 10, NULL, NULL))
+AS t(oid, spcname, spcowner, spcacl, spcoptions);
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_am AS
+SELECT * FROM (VALUES (CAST(2 AS BIGINT), 'heap', 'heap_tableam_handler', 't'), (403, 'btree', 'bthandler', 'i'),
+                      (405, 'hash', 'hashhandler', 'i'))
+AS t(oid, amname, amhandler, amtype);
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_collation AS
+SELECT * FROM (VALUES
+    (CAST(100 AS BIGINT), 'default', CAST(11 AS BIGINT), CAST(10 AS BIGINT), 'd', true, -1, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)),
+    (950, 'C', 11, 10, 'c', true, -1, 'C', 'C', NULL, NULL),
+    (951, 'POSIX', 11, 10, 'c', true, -1, 'POSIX', 'POSIX', NULL, NULL))
+AS t(oid, collname, collnamespace, collowner, collprovider, collisdeterministic, collencoding, collcollate,
+     collctype, colliculocale, collversion);
+
+CREATE OR REPLACE TABLE {{cat}}.main.pg_language AS
+SELECT * FROM (VALUES (CAST(12 AS BIGINT), 'internal', CAST(10 AS BIGINT), false, false, CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(NULL AS VARCHAR[])),
+                      (13, 'c', 10, false, false, 0, 0, 0, NULL),
+                      (14, 'sql', 10, false, true, 0, 0, 0, NULL))
+AS t(oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator, lanacl);
+
+-- Functions: the macros users created (featurehouse has no CREATE FUNCTION).
+CREATE OR REPLACE VIEW {{cat}}.main.pg_proc AS
+SELECT f.function_oid AS oid, f.function_name AS proname, n.oid AS pronamespace, CAST(10 AS BIGINT) AS proowner,
+       CAST(14 AS BIGINT) AS prolang, CAST(100 AS REAL) AS procost, CAST(0 AS REAL) AS prorows, CAST(0 AS BIGINT) AS provariadic,
+       '-' AS prosupport, 'f' AS prokind, false AS prosecdef, false AS proleakproof, false AS proisstrict,
+       f.function_type = 'table_macro' AS proretset, 'v' AS provolatile, 'u' AS proparallel,
+       CAST(len(f.parameters) AS SMALLINT) AS pronargs, CAST(0 AS SMALLINT) AS pronargdefaults,
+       CAST(CASE WHEN f.function_type = 'table_macro' THEN 2249 ELSE 2283 END AS BIGINT) AS prorettype,
+       CAST([] AS BIGINT[]) AS proargtypes, CAST(NULL AS BIGINT[]) AS proallargtypes, CAST(NULL AS VARCHAR[]) AS proargmodes,
+       f.parameters AS proargnames, CAST(NULL AS VARCHAR) AS proargdefaults, CAST(NULL AS BIGINT[]) AS protrftypes,
+       f.macro_definition AS prosrc, CAST(NULL AS VARCHAR) AS probin, CAST(NULL AS VARCHAR) AS prosqlbody,
+       CAST(NULL AS VARCHAR[]) AS proconfig, CAST(NULL AS VARCHAR[]) AS proacl
+FROM duckdb_functions() f JOIN {{cat}}.main.pg_namespace n ON n.nspname = f.schema_name
+WHERE f.database_name = {{db_lit}} AND NOT f.internal AND f.schema_name <> {{internal}};
+
+-- What featurehouse does not have: empty, with PostgreSQL's columns, so
+-- that the queries clients send bind and find nothing.
+CREATE OR REPLACE TABLE {{cat}}.main.pg_index (
+    indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indnkeyatts SMALLINT, indisunique BOOLEAN,
+    indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN,
+    indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN, indislive BOOLEAN,
+    indisreplident BOOLEAN, indkey SMALLINT[], indcollation BIGINT[], indclass BIGINT[], indoption SMALLINT[],
+    indexprs VARCHAR, indpred VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_inherits (
+    inhrelid BIGINT, inhparent BIGINT, inhseqno INTEGER, inhdetachpending BOOLEAN);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_policy (
+    oid BIGINT, polname VARCHAR, polrelid BIGINT, polcmd VARCHAR, polpermissive BOOLEAN, polroles BIGINT[],
+    polqual VARCHAR, polwithcheck VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_statistic_ext (
+    oid BIGINT, stxrelid BIGINT, stxname VARCHAR, stxnamespace BIGINT, stxowner BIGINT, stxstattarget INTEGER,
+    stxkeys SMALLINT[], stxkind VARCHAR[], stxexprs VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_publication (
+    oid BIGINT, pubname VARCHAR, pubowner BIGINT, puballtables BOOLEAN, pubinsert BOOLEAN, pubupdate BOOLEAN,
+    pubdelete BOOLEAN, pubtruncate BOOLEAN, pubviaroot BOOLEAN);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_publication_namespace (oid BIGINT, pnpubid BIGINT, pnnspid BIGINT);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_publication_rel (
+    oid BIGINT, prpubid BIGINT, prrelid BIGINT, prqual VARCHAR, prattrs SMALLINT[]);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_trigger (
+    oid BIGINT, tgrelid BIGINT, tgparentid BIGINT, tgname VARCHAR, tgfoid BIGINT, tgtype SMALLINT, tgenabled VARCHAR,
+    tgisinternal BOOLEAN, tgconstrrelid BIGINT, tgconstrindid BIGINT, tgconstraint BIGINT, tgdeferrable BOOLEAN,
+    tginitdeferred BOOLEAN, tgnargs SMALLINT, tgattr SMALLINT[], tgargs BLOB, tgqual VARCHAR, tgoldtable VARCHAR,
+    tgnewtable VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_rewrite (
+    oid BIGINT, rulename VARCHAR, ev_class BIGINT, ev_type VARCHAR, ev_enabled VARCHAR, is_instead BOOLEAN,
+    ev_qual VARCHAR, ev_action VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_depend (
+    classid BIGINT, objid BIGINT, objsubid INTEGER, refclassid BIGINT, refobjid BIGINT, refobjsubid INTEGER,
+    deptype VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_enum (oid BIGINT, enumtypid BIGINT, enumsortorder REAL, enumlabel VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_extension (
+    oid BIGINT, extname VARCHAR, extowner BIGINT, extnamespace BIGINT, extrelocatable BOOLEAN, extversion VARCHAR,
+    extconfig BIGINT[], extcondition VARCHAR[]);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_matviews (
+    schemaname VARCHAR, matviewname VARCHAR, matviewowner VARCHAR, tablespace VARCHAR, hasindexes BOOLEAN,
+    ispopulated BOOLEAN, definition VARCHAR);
+CREATE OR REPLACE TABLE {{cat}}.main.pg_indexes (
+    schemaname VARCHAR, tablename VARCHAR, indexname VARCHAR, tablespace VARCHAR, indexdef VARCHAR);
+
+-- Functions ------------------------------------------------------------------
+
+-- Visible: in pg_catalog, or in a schema of search_path with no relation of
+-- the same name in an earlier one.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_visible AS
+SELECT r.oid AS fhv_oid, r.nspname AS fhv_nsp, r.relname AS fhv_name,
+       r.nspname = 'pg_catalog'
+       OR (list_position(current_schemas(false), r.nspname) IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM {{cat}}.main.fh_relations o
+                           WHERE o.relname = r.relname
+                             AND list_position(current_schemas(false), o.nspname) < list_position(current_schemas(false), r.nspname)))
+       AS fhv_visible,
+       r.viewdef AS fhv_viewdef
+FROM {{cat}}.main.fh_relations r;
+
+CREATE OR REPLACE VIEW {{cat}}.main.fh_roles AS SELECT oid AS fho_oid, rolname AS fho_name FROM {{cat}}.main.pg_authid;
+CREATE OR REPLACE VIEW {{cat}}.main.fh_nsps AS SELECT oid AS fhs_oid, nspname AS fhs_name FROM {{cat}}.main.pg_namespace;
+CREATE OR REPLACE VIEW {{cat}}.main.fh_cons AS SELECT oid AS fhc_oid, def AS fhc_def FROM {{cat}}.main.fh_constraints;
+CREATE OR REPLACE VIEW {{cat}}.main.fh_descs AS
+SELECT objoid AS fhd_objoid, classoid AS fhd_classoid, objsubid AS fhd_objsubid, description AS fhd_description
+FROM {{cat}}.main.pg_description;
+CREATE OR REPLACE VIEW {{cat}}.main.fh_procs AS
+SELECT oid AS fhp_oid, CASE WHEN proretset THEN 'TABLE' ELSE 'anyelement' END AS fhp_result,
+       array_to_string(proargnames, ', ') AS fhp_args
+FROM {{cat}}.main.pg_proc;
+
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_userbyid(_r) AS
+    coalesce((SELECT fho_name FROM {{cat}}.main.fh_roles WHERE fho_oid = _r), 'unknown (OID=' || _r || ')');
+
+CREATE OR REPLACE MACRO {{cat}}.main.pg_table_is_visible(_rel) AS
+    (SELECT fhv_visible FROM {{cat}}.main.fh_visible WHERE fhv_oid = _rel);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_type_is_visible(_t) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.pg_function_is_visible(_f) AS true;
+
+-- Expressions (defaults, policies) are kept as text.
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_expr(_e, _rel) AS _e, (_e, _rel, _pretty) AS _e;
+
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_constraintdef(_c) AS
+        (SELECT fhc_def FROM {{cat}}.main.fh_cons WHERE fhc_oid = _c),
+    (_c, _pretty) AS (SELECT fhc_def FROM {{cat}}.main.fh_cons WHERE fhc_oid = _c);
+
+-- A view's query without CREATE VIEW ... AS, as DuckDB keeps its SQL.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_viewdef(_v) AS
+    (SELECT regexp_replace(fhv_viewdef, '(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?(TEMP(ORARY)?\s+)?VIEW\s+.*?\s+AS\s+(.*?);?\s*$', ' \4;')
+     FROM {{cat}}.main.fh_visible WHERE fhv_oid = _v);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_viewdef(_v) AS {{cat}}.main.fh_viewdef(_v),
+    (_v, _pretty) AS {{cat}}.main.fh_viewdef(_v);
+
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_indexdef(_i) AS CAST(NULL AS VARCHAR),
+    (_i, _col, _pretty) AS CAST(NULL AS VARCHAR);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_partkeydef(_r) AS CAST(NULL AS VARCHAR);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_statisticsobjdef_columns(_s) AS CAST(NULL AS VARCHAR);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_relation_is_publishable(_r) AS false;
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_result(_f) AS
+    (SELECT fhp_result FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_arguments(_f) AS
+    (SELECT fhp_args FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_identity_arguments(_f) AS
+    (SELECT fhp_args FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_classoid(_name) AS
+    CASE regexp_replace(CAST(_name AS VARCHAR), '^pg_catalog\.', '')
+        WHEN 'pg_class' THEN 1259 WHEN 'pg_namespace' THEN 2615 WHEN 'pg_proc' THEN 1255 WHEN 'pg_type' THEN 1247
+        WHEN 'pg_database' THEN 1262 WHEN 'pg_constraint' THEN 2606 WHEN 'pg_authid' THEN 1260 ELSE 0 END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.obj_description(_o) AS
+        (SELECT min(fhd_description) FROM {{cat}}.main.fh_descs WHERE fhd_objoid = _o AND fhd_objsubid = 0),
+    (_o, _cat) AS
+        (SELECT min(fhd_description) FROM {{cat}}.main.fh_descs
+         WHERE fhd_objoid = _o AND fhd_objsubid = 0 AND fhd_classoid = {{cat}}.main.fh_classoid(_cat));
+CREATE OR REPLACE MACRO {{cat}}.main.col_description(_rel, _col) AS
+    (SELECT min(fhd_description) FROM {{cat}}.main.fh_descs
+     WHERE fhd_objoid = _rel AND fhd_classoid = 1259 AND fhd_objsubid = _col);
+CREATE OR REPLACE MACRO {{cat}}.main.shobj_description(_o, _cat) AS CAST(NULL AS VARCHAR);
+
+CREATE OR REPLACE MACRO {{cat}}.main.pg_encoding_to_char(_e) AS
+    CASE _e WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END;
+
+-- Every role may do everything until featurehouse has privileges.
+CREATE OR REPLACE MACRO {{cat}}.main.has_table_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.has_schema_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.has_database_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.has_column_privilege(_a, _b, _c) AS true, (_a, _b, _c, _d) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.has_any_column_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.has_function_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.has_sequence_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+CREATE OR REPLACE MACRO {{cat}}.main.pg_has_role(_a, _b) AS true, (_a, _b, _c) AS true;
+
+CREATE OR REPLACE MACRO {{cat}}.main.array_upper(_a, _d) AS
+    CASE WHEN _d = 1 AND len(_a) > 0 THEN CAST(len(_a) AS INTEGER) END;
+CREATE OR REPLACE MACRO {{cat}}.main.array_lower(_a, _d) AS
+    CASE WHEN _d = 1 AND len(_a) > 0 THEN 1 END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.quote_ident(_s) AS
+    CASE WHEN regexp_full_match(_s, '[a-z_][a-z0-9_$]*') THEN _s ELSE '"' || replace(_s, '"', '""') || '"' END;
+
+-- reg* casts. PostgreSQL's reg types are OIDs that print as names; DuckDB
+-- has no such type, so the planner turns a cast of a literal (or parameter)
+-- into the OID (*_in) and a cast of anything else into the name (*_out).
+
+-- fh_parse_name: a possibly qualified, possibly quoted name as a list.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_parse_name(_s) AS
+    list_transform(regexp_extract_all(_s, '("([^"]|"")*"|[^."]+)'),
+                   _fh_part -> CASE WHEN _fh_part LIKE '"%' THEN replace(_fh_part[2:-2], '""', '"') ELSE lower(_fh_part) END);
+
+CREATE OR REPLACE MACRO {{cat}}.main.regclass_in(_s) AS
+    CASE WHEN _s IS NULL THEN NULL
+         WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
+         ELSE coalesce(
+             (SELECT fhv_oid FROM {{cat}}.main.fh_visible
+              WHERE CASE WHEN len({{cat}}.main.fh_parse_name(_s)) > 1
+                         THEN fhv_nsp = {{cat}}.main.fh_parse_name(_s)[-2] AND fhv_name = {{cat}}.main.fh_parse_name(_s)[-1]
+                         ELSE fhv_name = {{cat}}.main.fh_parse_name(_s)[1] AND fhv_visible END
+              ORDER BY fhv_nsp = 'pg_catalog' DESC LIMIT 1),
+             error('relation "' || _s || '" does not exist')) END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.regclass_out(_o) AS
+    coalesce((SELECT CASE WHEN fhv_visible THEN {{cat}}.main.quote_ident(fhv_name)
+                          ELSE {{cat}}.main.quote_ident(fhv_nsp) || '.' || {{cat}}.main.quote_ident(fhv_name) END
+              FROM {{cat}}.main.fh_visible WHERE fhv_oid = _o), CAST(_o AS VARCHAR));
+
+CREATE OR REPLACE MACRO {{cat}}.main.regtype_in(_s) AS
+    CASE WHEN _s IS NULL THEN NULL
+         WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
+         ELSE coalesce(
+             (SELECT min(fht_oid) FROM {{cat}}.main.fh_types
+              WHERE fht_name = regexp_replace(lower(_s), '^pg_catalog\.', '')
+                 OR fht_display = regexp_replace(lower(_s), '^pg_catalog\.', '')),
+             {{cat}}.main.fh_pg_typid(lower(_s)) ,
+             error('type "' || _s || '" does not exist')) END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.regtype_out(_o) AS
+    coalesce({{cat}}.main.format_type(_o, NULL), CAST(_o AS VARCHAR));
+
+CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_in(_s) AS
+    CASE WHEN _s IS NULL THEN NULL
+         WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
+         ELSE coalesce((SELECT fhs_oid FROM {{cat}}.main.fh_nsps WHERE fhs_name = {{cat}}.main.fh_parse_name(_s)[1]),
+                       error('schema "' || _s || '" does not exist')) END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_out(_o) AS
+    coalesce((SELECT {{cat}}.main.quote_ident(fhs_name) FROM {{cat}}.main.fh_nsps WHERE fhs_oid = _o), CAST(_o AS VARCHAR));
+
+CREATE OR REPLACE MACRO {{cat}}.main.regrole_in(_s) AS
+    CASE WHEN _s IS NULL THEN NULL
+         WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
+         ELSE coalesce((SELECT fho_oid FROM {{cat}}.main.fh_roles WHERE fho_name = {{cat}}.main.fh_parse_name(_s)[1]),
+                       error('role "' || _s || '" does not exist')) END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.regrole_out(_o) AS
+    coalesce((SELECT fho_name FROM {{cat}}.main.fh_roles WHERE fho_oid = _o), CAST(_o AS VARCHAR));
+
+-- Functions are known by name only (pg_proc has no built-ins): a regproc is
+-- the function's name.
+CREATE OR REPLACE MACRO {{cat}}.main.regproc_in(_s) AS regexp_replace(CAST(_s AS VARCHAR), '^pg_catalog\.', '');
+CREATE OR REPLACE MACRO {{cat}}.main.regproc_out(_o) AS CAST(_o AS VARCHAR);
+
+-- Views that use the functions above.
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_views AS
+SELECT r.nspname AS schemaname, r.relname AS viewname, {{superuser}} AS viewowner,
+       {{cat}}.main.pg_get_viewdef(r.oid) AS definition
+FROM {{cat}}.main.fh_relations r WHERE r.relkind = 'v';

@@ -1,0 +1,575 @@
+package planner
+
+import (
+	"regexp"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/sql"
+)
+
+// The rewrites below make the SQL PostgreSQL clients send about the catalog
+// run on DuckDB, each where DuckDB reads the same text differently or not
+// at all:
+//   - pg_catalog relations and functions featurehouse provides -> its
+//     catalog (pgcatalog.sql); other pg_catalog.f(...) -> f(...), DuckDB's
+//     own function; pg_catalog.T in a cast -> T.
+//   - x::regclass (regtype, regnamespace, regrole, regproc): a literal or
+//     parameter becomes the OID, anything else the name (DuckDB has no
+//     types that are both).
+//   - OPERATOR(pg_catalog.~) -> ~; and a ~ pattern matches anywhere, as
+//     in PostgreSQL (DuckDB's ~ matches the whole string).
+//   - LIKE patterns with a backslash get ESCAPE '\' (PostgreSQL's default
+//     escape; DuckDB has none).
+//   - COLLATE pg_catalog.default / "default" is dropped.
+//   - FROM generate_series(...) s: the column is named s, as in PostgreSQL
+//     (DuckDB makes s the row, a struct).
+//   - '{...}' compared with a catalog array column becomes a DuckDB list.
+//   - version() and current_user are featurehouse's, not DuckDB's.
+
+var (
+	// pgRelations and pgFunctions are the objects pgcatalog.sql creates,
+	// minus its helpers (fh_*) and the reg* cast functions.
+	pgRelations = map[string]bool{}
+	pgFunctions = map[string]bool{}
+)
+
+func init() {
+	re := regexp.MustCompile(`(?m)^CREATE OR REPLACE (TABLE|VIEW|MACRO) \{\{cat\}\}\.main\.(\w+)`)
+	for _, m := range re.FindAllStringSubmatch(pgCatalogSQL, -1) {
+		name := m[2]
+		if strings.HasPrefix(name, "fh_") {
+			continue
+		}
+		if m[1] == "MACRO" {
+			if !strings.HasPrefix(name, "reg") {
+				pgFunctions[name] = true
+			}
+		} else {
+			pgRelations[name] = true
+		}
+	}
+}
+
+// regCasts are the reg* types a cast turns into a lookup (pgcatalog.sql's
+// <type>_in / <type>_out).
+var regCasts = map[string]string{
+	"regclass": "regclass", "regtype": "regtype", "regnamespace": "regnamespace", "regrole": "regrole",
+	"regproc": "regproc", "regprocedure": "regproc",
+}
+
+// castTypeNames are PostgreSQL type names DuckDB does not know.
+var castTypeNames = map[string]string{"name": "VARCHAR", `"char"`: "VARCHAR", "xid": "BIGINT", "cid": "BIGINT"}
+
+// arrayCatalogColumns are catalog columns holding arrays, which clients
+// compare with '{...}' literals.
+var arrayCatalogColumns = map[string]bool{
+	"polroles": true, "relacl": true, "datacl": true, "nspacl": true, "proacl": true, "reloptions": true,
+	"indkey": true, "conkey": true, "confkey": true, "stxkind": true, "proargtypes": true, "proargnames": true,
+	"proargmodes": true, "attacl": true, "extconfig": true, "typacl": true,
+}
+
+// pgCatalogMarkers: a statement without any of these needs no rewrite here
+// (lower case).
+var pgCatalogMarkers = []string{"pg_", "reg", "version", "format_type", "description", "privilege", "quote_ident",
+	"array_", "~", "like", "collate", "operator", "generate_", "unnest", "user", "current_role", "::", "cast"}
+
+// pgCatalogEdits returns the edits of text above, leaving alone what lies
+// in the spans of others.
+func (s *Session) pgCatalogEdits(text string, tree *pg_query.ParseResult, others []edit) []edit {
+	if tree == nil || len(tree.Stmts) == 0 {
+		return nil
+	}
+	lower := strings.ToLower(text)
+	found := false
+	for _, m := range pgCatalogMarkers {
+		if strings.Contains(lower, m) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	r := &pgRewriter{s: s, text: text, others: others}
+	if !r.scan() {
+		return nil
+	}
+	r.collectSkips(tree)
+	sql.Walk(tree, func(m proto.Message) bool {
+		switch n := m.(type) {
+		case *pg_query.RangeVar:
+			r.rangeVar(n)
+		case *pg_query.FuncCall:
+			r.funcCall(n)
+		case *pg_query.TypeCast:
+			r.typeCast(n)
+		case *pg_query.A_Expr:
+			r.aExpr(n)
+		case *pg_query.CollateClause:
+			r.collate(n)
+		case *pg_query.RangeFunction:
+			r.rangeFunction(n)
+		case *pg_query.SQLValueFunction:
+			r.sqlValueFunction(n)
+		}
+		return true
+	})
+	return r.edits
+}
+
+type pgRewriter struct {
+	s      *Session
+	text   string
+	toks   []*pg_query.ScanToken // without comments
+	byPos  map[int]int           // token start -> index in toks
+	others []edit
+	edits  []edit
+	skip   map[*pg_query.RangeVar]bool // relations a statement creates or writes
+	ctes   map[string]bool
+}
+
+func (r *pgRewriter) scan() bool {
+	res, err := pg_query.Scan(r.text)
+	if err != nil {
+		return false
+	}
+	r.byPos = map[int]int{}
+	for _, t := range res.Tokens {
+		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
+			continue
+		}
+		r.byPos[int(t.Start)] = len(r.toks)
+		r.toks = append(r.toks, t)
+	}
+	return true
+}
+
+// collectSkips notes the relations a statement defines or writes (they are
+// the user's, even when named like a catalog relation) and the CTE names.
+func (r *pgRewriter) collectSkips(tree *pg_query.ParseResult) {
+	r.skip = map[*pg_query.RangeVar]bool{}
+	r.ctes = map[string]bool{}
+	sql.Walk(tree, func(m proto.Message) bool {
+		switch n := m.(type) {
+		case *pg_query.CommonTableExpr:
+			r.ctes[n.Ctename] = true
+		case *pg_query.InsertStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.UpdateStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.DeleteStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.CreateStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.IntoClause:
+			r.skip[n.Rel] = true
+		case *pg_query.ViewStmt:
+			r.skip[n.View] = true
+		case *pg_query.AlterTableStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.RenameStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.IndexStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.CopyStmt:
+			r.skip[n.Relation] = true
+		case *pg_query.TruncateStmt:
+			for _, rel := range n.Relations {
+				r.skip[rel.GetRangeVar()] = true
+			}
+		}
+		return true
+	})
+}
+
+// add records e unless it overlaps another edit (an insertion, start ==
+// end, overlaps what strictly contains its position).
+func (r *pgRewriter) add(e edit) {
+	overlaps := func(o edit) bool {
+		if e.start == e.end {
+			return o.start < e.start && e.start < o.end
+		}
+		if o.start == o.end {
+			return e.start < o.start && o.start < e.end
+		}
+		return e.start < o.end && o.start < e.end
+	}
+	for _, o := range r.others {
+		if overlaps(o) {
+			return
+		}
+	}
+	for _, o := range r.edits {
+		if overlaps(o) {
+			return
+		}
+	}
+	r.edits = append(r.edits, e)
+}
+
+func (r *pgRewriter) tokText(i int) string {
+	t := r.toks[i]
+	return r.text[t.Start:t.End]
+}
+
+// identAt returns the index of the token starting at pos, or -1.
+func (r *pgRewriter) tokenAt(pos int32) int {
+	if i, ok := r.byPos[int(pos)]; ok {
+		return i
+	}
+	return -1
+}
+
+// identName is a name token's identifier: unquoted and case-folded, or
+// the quoted text.
+func identName(tok string) string {
+	if strings.HasPrefix(tok, `"`) && strings.HasSuffix(tok, `"`) && len(tok) >= 2 {
+		return strings.ReplaceAll(tok[1:len(tok)-1], `""`, `"`)
+	}
+	return strings.ToLower(tok)
+}
+
+func (r *pgRewriter) isName(i int) bool {
+	t := r.toks[i]
+	return t.Token == pg_query.Token_IDENT || t.KeywordKind != pg_query.KeywordKind_NO_KEYWORD
+}
+
+// dottedName reads name ('.' name)* from token i: the names and the index
+// after the last one.
+func (r *pgRewriter) dottedName(i int) ([]string, int) {
+	if i < 0 || i >= len(r.toks) || !r.isName(i) {
+		return nil, i
+	}
+	names := []string{identName(r.tokText(i))}
+	j := i + 1
+	for j+1 < len(r.toks) && r.tokText(j) == "." && r.isName(j+1) {
+		names = append(names, identName(r.tokText(j+1)))
+		j += 2
+	}
+	return names, j
+}
+
+func (r *pgRewriter) rangeVar(n *pg_query.RangeVar) {
+	if r.skip[n] || n.Catalogname != "" || !pgRelations[n.Relname] {
+		return
+	}
+	if n.Schemaname != "pg_catalog" && (n.Schemaname != "" || r.ctes[n.Relname]) {
+		return
+	}
+	start, end := sql.RelationSpan(r.text, n.Location)
+	if start < 0 {
+		return
+	}
+	r.add(edit{start: start, end: end, text: pgCatalogPrefix + n.Relname})
+}
+
+func funcNames(fc *pg_query.FuncCall) []string {
+	out := make([]string, 0, len(fc.Funcname))
+	for _, n := range fc.Funcname {
+		out = append(out, n.GetString_().GetSval())
+	}
+	return out
+}
+
+func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
+	if fc.Funcformat != pg_query.CoercionForm_COERCE_EXPLICIT_CALL {
+		return // EXTRACT(...), SUBSTRING(x FROM y): PostgreSQL's names, not in the text
+	}
+	names := funcNames(fc)
+	if len(names) == 0 || len(names) > 2 || len(names) == 2 && names[0] != "pg_catalog" {
+		return
+	}
+	i := r.tokenAt(fc.Location)
+	written, after := r.dottedName(i)
+	if len(written) != len(names) || after >= len(r.toks) || r.tokText(after) != "(" {
+		return
+	}
+	name := names[len(names)-1]
+	start, end := int(fc.Location), int(r.toks[after-1].End)
+	switch {
+	case name == "version" && len(fc.Args) == 0 && !fc.AggStar:
+		if close := callEnd(r.text, start); close > 0 {
+			r.add(edit{start: start, end: close, text: duckdb.QuoteString(r.s.p.versionString())})
+		}
+	case pgFunctions[name]:
+		r.add(edit{start: start, end: end, text: pgCatalogPrefix + name})
+	case len(names) == 2:
+		r.add(edit{start: start, end: end, text: r.tokText(after - 1)})
+	}
+}
+
+// typeCast strips pg_catalog. from the type name, maps the names DuckDB
+// lacks, and turns reg* casts into lookups.
+func (r *pgRewriter) typeCast(tc *pg_query.TypeCast) {
+	tn := tc.TypeName
+	if tn == nil {
+		return
+	}
+	i := r.tokenAt(tn.Location)
+	written, after := r.dottedName(i)
+	if len(written) == 0 || len(written) > 2 || len(written) == 2 && written[0] != "pg_catalog" {
+		return
+	}
+	base := written[len(written)-1]
+	baseTok := r.tokText(after - 1)
+	typeStart, typeEnd := int(tn.Location), int(r.toks[after-1].End)
+	fn, isReg := regCasts[base]
+	if !isReg || len(tn.ArrayBounds) > 0 {
+		if dt, ok := castTypeNames[strings.ToLower(baseTok)]; ok && len(tn.Typmods) == 0 {
+			r.add(edit{start: typeStart, end: typeEnd, text: dt})
+		} else if len(written) == 2 {
+			r.add(edit{start: typeStart, end: int(r.toks[after-1].Start), text: ""})
+		}
+		return
+	}
+	// A literal or parameter names the object: its OID; anything else
+	// (an OID column) shows as the name.
+	suffix := "_out"
+	if c := tc.Arg.GetAConst(); c != nil && c.GetSval() != nil || tc.Arg.GetParamRef() != nil {
+		suffix = "_in"
+	}
+	call := pgCatalogPrefix + fn + suffix + "("
+	castAt := r.tokenAt(tc.Location)
+	if castAt < 0 {
+		return
+	}
+	switch strings.ToLower(r.tokText(castAt)) {
+	case "::":
+		argStart := r.operandStart(castAt)
+		if argStart < 0 {
+			return
+		}
+		r.add(edit{start: argStart, end: argStart, text: call})
+		r.add(edit{start: int(tc.Location), end: typeEnd, text: ")"})
+	case "cast":
+		// CAST ( arg AS type ): the function takes CAST's parentheses.
+		if castAt+1 >= len(r.toks) || r.tokText(castAt+1) != "(" {
+			return
+		}
+		asTok := r.tokenBefore(typeStart)
+		if asTok < 0 || !strings.EqualFold(r.tokText(asTok), "as") {
+			return
+		}
+		r.add(edit{start: int(tc.Location), end: int(r.toks[castAt+1].End), text: call})
+		r.add(edit{start: int(r.toks[asTok-1].End), end: typeEnd, text: ""})
+	}
+}
+
+// tokenBefore is the index of the token just before position pos.
+func (r *pgRewriter) tokenBefore(pos int) int {
+	i := r.tokenAt(int32(pos))
+	if i <= 0 {
+		return -1
+	}
+	return i - 1
+}
+
+// operandStart finds where the operand of the postfix cast at token i
+// starts: a parenthesised expression or call (with its dotted name), or a
+// dotted name, literal or parameter.
+func (r *pgRewriter) operandStart(i int) int {
+	j := i - 1
+	if j < 0 {
+		return -1
+	}
+	if r.tokText(j) == ")" {
+		depth := 0
+		for ; j >= 0; j-- {
+			switch r.tokText(j) {
+			case ")":
+				depth++
+			case "(":
+				depth--
+			}
+			if depth == 0 {
+				break
+			}
+		}
+		if j < 0 {
+			return -1
+		}
+		if j == 0 || !r.isName(j-1) || r.toks[j-1].KeywordKind == pg_query.KeywordKind_RESERVED_KEYWORD {
+			return int(r.toks[j].Start)
+		}
+		j-- // a call: its name
+	}
+	for j >= 2 && r.tokText(j-1) == "." && r.isName(j-2) {
+		j -= 2
+	}
+	return int(r.toks[j].Start)
+}
+
+var regexOps = map[string]bool{"~": true, "!~": true, "~*": true, "!~*": true}
+
+func (r *pgRewriter) aExpr(ae *pg_query.A_Expr) {
+	var names []string
+	for _, n := range ae.Name {
+		names = append(names, n.GetString_().GetSval())
+	}
+	if len(names) == 0 || len(names) > 2 || len(names) == 2 && names[0] != "pg_catalog" {
+		return
+	}
+	op := names[len(names)-1]
+	switch ae.Kind {
+	case pg_query.A_Expr_Kind_AEXPR_OP:
+		if regexOps[op] {
+			r.regexMatch(ae, op, len(ae.Name) == 2)
+		} else if op == "=" || op == "<>" {
+			r.arrayLiteral(ae.Lexpr, ae.Rexpr)
+			r.arrayLiteral(ae.Rexpr, ae.Lexpr)
+		}
+	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
+		c, start, end := r.stringConst(ae.Rexpr)
+		if c != nil && strings.Contains(c.GetSval().Sval, `\`) {
+			r.add(edit{start: start, end: end, text: r.text[start:end] + ` ESCAPE '\'`})
+		}
+	}
+}
+
+// stringConst is n (or the expression n collates) when it is a string
+// literal, with the literal's span.
+func (r *pgRewriter) stringConst(n *pg_query.Node) (*pg_query.A_Const, int, int) {
+	if cc := n.GetCollateClause(); cc != nil {
+		n = cc.Arg
+	}
+	c := n.GetAConst()
+	if c == nil || c.GetSval() == nil {
+		return nil, -1, -1
+	}
+	start, end := sql.TokenSpan(r.text, c.Location)
+	if start < 0 {
+		return nil, -1, -1
+	}
+	return c, start, end
+}
+
+// regexMatch writes OPERATOR(pg_catalog.op) as op, and makes a literal
+// pattern match anywhere (case-insensitively for ~*, which DuckDB lacks).
+func (r *pgRewriter) regexMatch(ae *pg_query.A_Expr, op string, qualified bool) {
+	i := r.tokenAt(ae.Location)
+	if i < 0 {
+		return
+	}
+	c, start, end := r.stringConst(ae.Rexpr)
+	newOp := op
+	flags := "(?s)"
+	if strings.HasSuffix(op, "*") {
+		if c == nil {
+			return
+		}
+		newOp = strings.TrimSuffix(op, "*")
+		flags = "(?is)"
+	}
+	opEnd := int(r.toks[i].End)
+	if qualified {
+		if !strings.EqualFold(r.tokText(i), "operator") {
+			return
+		}
+		k := i
+		for k < len(r.toks) && r.tokText(k) != ")" {
+			k++
+		}
+		if k == len(r.toks) {
+			return
+		}
+		opEnd = int(r.toks[k].End)
+	}
+	if qualified || newOp != op {
+		r.add(edit{start: int(ae.Location), end: opEnd, text: newOp})
+	}
+	if c != nil {
+		r.add(edit{start: start, end: end, text: duckdb.QuoteString(flags + ".*(?:" + c.GetSval().Sval + ").*")})
+	}
+}
+
+// arrayLiteral rewrites lit when it is a '{...}' literal compared with a
+// catalog array column.
+func (r *pgRewriter) arrayLiteral(col, lit *pg_query.Node) {
+	cr := col.GetColumnRef()
+	if cr == nil || len(cr.Fields) == 0 || !arrayCatalogColumns[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()] {
+		return
+	}
+	if e, ok := arrayLiteralEdit(r.text, lit); ok {
+		r.add(e)
+	}
+}
+
+// collate drops COLLATE pg_catalog.default (DuckDB's default collation is
+// the same) and the qualifier of other collations.
+func (r *pgRewriter) collate(cc *pg_query.CollateClause) {
+	i := r.tokenAt(cc.Location)
+	if i < 0 || !strings.EqualFold(r.tokText(i), "collate") {
+		return
+	}
+	written, after := r.dottedName(i + 1)
+	if len(written) == 0 {
+		return
+	}
+	if written[len(written)-1] == "default" {
+		r.add(edit{start: int(cc.Location), end: int(r.toks[after-1].End), text: ""})
+	} else if len(written) == 2 && written[0] == "pg_catalog" {
+		r.add(edit{start: int(r.toks[i+1].Start), end: int(r.toks[after-1].Start), text: ""})
+	}
+}
+
+// scalarSetFunctions return one unnamed column, which PostgreSQL names
+// after the FROM item's alias.
+var scalarSetFunctions = map[string]bool{"generate_series": true, "unnest": true, "generate_subscripts": true}
+
+func (r *pgRewriter) rangeFunction(rf *pg_query.RangeFunction) {
+	if rf.Alias == nil || len(rf.Alias.Colnames) > 0 || rf.Ordinality || rf.IsRowsfrom || len(rf.Functions) != 1 {
+		return
+	}
+	items := rf.Functions[0].GetList().GetItems()
+	if len(items) == 0 {
+		return
+	}
+	fc := items[0].GetFuncCall()
+	if fc == nil {
+		return
+	}
+	names := funcNames(fc)
+	if len(names) == 0 || !scalarSetFunctions[names[len(names)-1]] || names[len(names)-1] == "unnest" && len(fc.Args) != 1 {
+		return
+	}
+	end := callEnd(r.text, int(fc.Location))
+	i := r.tokenAt(int32(end))
+	if i < 0 {
+		for k, t := range r.toks {
+			if int(t.Start) >= end {
+				i = k
+				break
+			}
+		}
+	}
+	if i < 0 {
+		return
+	}
+	if strings.EqualFold(r.tokText(i), "as") {
+		i++
+	}
+	if i >= len(r.toks) || !r.isName(i) || identName(r.tokText(i)) != rf.Alias.Aliasname {
+		return
+	}
+	r.add(edit{start: int(r.toks[i].End), end: int(r.toks[i].End), text: "(" + quoteIdent(rf.Alias.Aliasname) + ")"})
+}
+
+// sqlValueFunction answers current_user and the like with the session's
+// role (DuckDB's is "duckdb").
+func (r *pgRewriter) sqlValueFunction(f *pg_query.SQLValueFunction) {
+	switch f.Op {
+	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE,
+		pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER, pg_query.SQLValueFunctionOp_SVFOP_USER:
+	default:
+		return
+	}
+	i := r.tokenAt(f.Location)
+	if i < 0 {
+		return
+	}
+	r.add(edit{start: int(r.toks[i].Start), end: int(r.toks[i].End), text: duckdb.QuoteString(r.s.info.User)})
+}
