@@ -71,6 +71,8 @@ var extensions = []struct {
 	{[]string{"create", "feature", "group"}, (*cursor).createFeatureGroup},
 	{[]string{"alter", "feature", "group"}, (*cursor).alterFeatureGroup},
 	{[]string{"drop", "feature", "group"}, (*cursor).dropFeatureGroup},
+	{[]string{"create", "feature", "view"}, (*cursor).createFeatureView},
+	{[]string{"drop", "feature", "view"}, (*cursor).dropFeatureView},
 	{[]string{"alter", "feature"}, (*cursor).alterFeature},
 	{[]string{"comment", "on", "feature"}, (*cursor).commentOn},
 	{[]string{"refresh", "online"}, (*cursor).refreshOnline},
@@ -128,6 +130,10 @@ func setText(st Statement, text string) {
 	case *RefreshOnline:
 		s.Text = text
 	case *Precompute:
+		s.Text = text
+	case *CreateFeatureView:
+		s.Text = text
+	case *DropFeatureView:
 		s.Text = text
 	}
 }

@@ -149,6 +149,19 @@ func renderStmt(b *strings.Builder, st Statement) {
 		fmt.Fprintf(b, "RefreshOnline %s\n", qn(s.Name))
 	case *Precompute:
 		fmt.Fprintf(b, "Precompute %s where=%q\n", qn(s.Name), s.Where)
+	case *CreateFeatureView:
+		fmt.Fprintf(b, "CreateFeatureView %s", qn(s.Name))
+		if s.IfNotExists {
+			b.WriteString(" if-not-exists")
+		}
+		fmt.Fprintf(b, "\n  query %s offset=%d: %s\n", stmtKind(s.Query), s.Query.Offset, s.Query.Original)
+		renderOptions(b, s.Options, s.OptionOrder)
+	case *DropFeatureView:
+		var names []string
+		for _, n := range s.Names {
+			names = append(names, qn(n))
+		}
+		fmt.Fprintf(b, "DropFeatureView %s if-exists=%v cascade=%v\n", strings.Join(names, ", "), s.IfExists, s.Cascade)
 	case *Query:
 		fmt.Fprintf(b, "Query %s offset=%d\n", stmtKind(s), s.Offset)
 		if s.Text != s.Original {
