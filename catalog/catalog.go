@@ -20,6 +20,7 @@ type Catalog struct {
 
 	mu     sync.RWMutex
 	groups map[string]*Group // "schema.name" → group; replaced, never mutated in place
+	views  map[string]*View  // "schema.name" → feature view (views.go)
 	online map[int64]OnlineState
 	ddl    sync.Mutex // one catalog change at a time
 }
@@ -43,6 +44,9 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 		return nil, err
 	}
 	if err := c.loadOnlineState(ctx, conn); err != nil {
+		return nil, err
+	}
+	if err := c.loadViews(ctx, conn); err != nil {
 		return nil, err
 	}
 	for _, g := range c.groups {
