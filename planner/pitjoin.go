@@ -56,6 +56,9 @@ type pitJoin struct {
 	// leftQual qualifies the left relation holding the USING keys, "" when
 	// the left side is not one relation (then `*` keeps its order).
 	leftQual string
+	// rightOverride, when set, gives the right side instead of the group's
+	// rows: a feature view standing where a group stands (featureview_read.go).
+	rightOverride func(*pitJoin) string
 }
 
 func (p *pitJoin) hidden(what string) string { return fmt.Sprintf("__fh_pit%d_%s", p.n, what) }
@@ -364,6 +367,9 @@ func usingQualifier(n *pg_query.Node, pits map[*pg_query.JoinExpr]*pitJoin) stri
 // rightSQL is the group's side of the ASOF join: unique per (key, time),
 // with tombstones when the group has a ttl.
 func (p *pitJoin) rightSQL() string {
+	if p.rightOverride != nil {
+		return p.rightOverride(p)
+	}
 	g := p.g
 	layout := g.Layout()
 	view := layout.AllRowsView()

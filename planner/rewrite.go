@@ -120,10 +120,25 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 	var pits []*pitJoin
 	var sites map[int32]fromSite
 	for i, a := range q.AsOf {
+		if v := s.lookupFeatureView(a.Relation); v != nil { // featureview_read.go
+			if sites == nil {
+				sites = fromSites(q.Tree)
+			}
+			e, p, err := s.featureViewAsOf(ctx, q, sites, a, v, i+1)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
+				pits = append(pits, p)
+			} else {
+				edits = append(edits, *e)
+			}
+			continue
+		}
 		g := s.lookupGroup(a.Relation)
 		if g == nil {
 			return nil, pgerror.New(pgerror.UndefinedTable, `feature group "%s" does not exist`, displayQualified(a.Relation)).
-				WithHint("AS OF reads feature groups only.")
+				WithHint("AS OF reads feature groups and feature views only.")
 		}
 		expr := strings.TrimSpace(a.Expr)
 		if strings.EqualFold(expr, "latest") {
@@ -157,7 +172,11 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 		}
 		edits = append(edits, pe...)
 	}
-	return edits, nil
+	fv, err := s.featureViewRefEdits(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return append(edits, fv...), nil
 }
 
 // asOfSQL is the latest row per entity as of expr.

@@ -191,7 +191,19 @@ func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, param
 	case *sql.AlterFeatureGroup:
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.alterFeatureGroup(ctx, stmt) }), nil
 	case *sql.DropFeatureGroup:
-		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.dropFeatureGroup(ctx, stmt) }), nil
+		return s.catalogPlan(func(ctx context.Context) (string, error) {
+			// Feature views that read the group refuse the drop, or go first with CASCADE.
+			fvDDL.Lock()
+			defer fvDDL.Unlock()
+			if err := s.dropGroupViews(ctx, stmt); err != nil {
+				return "", err
+			}
+			return s.dropFeatureGroup(ctx, stmt)
+		}), nil
+	case *sql.CreateFeatureView:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.createFeatureView(ctx, stmt) }), nil
+	case *sql.DropFeatureView:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.dropFeatureView(ctx, stmt) }), nil
 	case *sql.AlterFeature:
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.alterFeature(ctx, stmt) }), nil
 	case *sql.CommentOn:
@@ -201,6 +213,9 @@ func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, param
 	case *sql.Precompute:
 		return &commandPlan{run: func(ctx context.Context) (string, error) { return s.precompute(ctx, stmt) }}, nil
 	case *sql.Query:
+		if err := s.protectFeatureViews(stmt); err != nil {
+			return nil, err
+		}
 		return s.planQuery(ctx, stmt, paramTypes)
 	default:
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "unsupported statement %T", parsed)
