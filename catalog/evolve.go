@@ -142,6 +142,9 @@ func (c *Catalog) SetFeatureCheck(ctx context.Context, schema, name, feature, ex
 		q := "SELECT count(*) FROM (SELECT CAST(NULL AS " + f.DuckDBType + ") AS " + duckdb.QuoteIdent(f.Name) + ") WHERE CAST((" + expr + ") AS BOOLEAN)"
 		if _, err := conn.Exec(ctx, q); err != nil {
 			e := pgerror.Wrap(err)
+			if strings.Contains(e.Message, "aggregates") {
+				return pgerror.New(pgerror.GroupingError, "aggregate functions are not allowed in check constraints")
+			}
 			return pgerror.New(e.Code, "invalid CHECK constraint (%s): %s", expr, e.Message)
 		}
 		name := checkName(g.Name, f.Name, 0)

@@ -128,10 +128,11 @@ type liveFile struct {
 	partition string
 	rows      int64
 	columns   []string
+	types     []string
 }
 
 func liveFileRows(ctx context.Context, q *Conn, groupID int64) ([]liveFile, error) {
-	rows, err := q.Query(ctx, `SELECT path, partition, row_count, columns FROM feature_store.files
+	rows, err := q.Query(ctx, `SELECT path, partition, row_count, columns, column_types FROM feature_store.files
 		WHERE group_id = ? AND removed_version IS NULL ORDER BY file_id`, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
@@ -150,13 +151,7 @@ func liveFileRows(ctx context.Context, q *Conn, groupID int64) ([]liveFile, erro
 		f.path, _ = row[0].(string)
 		f.partition, _ = row[1].(string)
 		f.rows, _ = row[2].(int64)
-		if list, ok := row[3].([]any); ok {
-			for _, col := range list {
-				if s, ok := col.(string); ok {
-					f.columns = append(f.columns, s)
-				}
-			}
-		}
+		f.columns, f.types = stringList(row[3]), stringList(row[4])
 		out = append(out, f)
 	}
 }
@@ -176,9 +171,7 @@ func (e *Engine) matchSource(g *GroupLayout, files []liveFile) string {
 	sets := map[string]map[string]bool{}
 	var keys []string
 	for _, f := range files {
-		cs := slices.Clone(f.columns)
-		slices.Sort(cs)
-		k := strings.Join(cs, "\x00")
+		k := schemaKey(f.columns, f.types)
 		if _, ok := bySet[k]; !ok {
 			keys = append(keys, k)
 			m := map[string]bool{}
@@ -296,7 +289,7 @@ func (ch *GroupChange) Delete(ctx context.Context, g *GroupLayout, match func(so
 			return res, err
 		}
 		ch.published = append(ch.published, rel)
-		entry := fileEntry{path: rel, partition: f.partition, size: size, columns: f.columns}
+		entry := fileEntry{path: rel, partition: f.partition, size: size, columns: f.columns, types: f.types}
 		entry.rows, _ = cnt.(int64)
 		entry.minET, _ = minT.(string)
 		entry.maxET, _ = maxT.(string)

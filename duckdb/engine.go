@@ -159,6 +159,7 @@ func (e *Engine) bootstrap(ctx context.Context) error {
 		"CREATE SEQUENCE IF NOT EXISTS " + InternalSchema + ".file_seq START 1",
 		manifestDDL,
 	}
+	stmts = append(stmts, manifestMigrations...)
 	if e.cfg.Threads > 0 {
 		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.cfg.Threads))
 	}

@@ -29,6 +29,14 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS feature_store.files (
 	created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )`
 
+// manifestMigrations bring an older manifest up to date. column_types: the
+// DuckDB type of each of a file's columns (NULL for files written before
+// SET DATA TYPE existed, which all have the types the group was created
+// with).
+var manifestMigrations = []string{
+	`ALTER TABLE feature_store.files ADD COLUMN IF NOT EXISTS column_types VARCHAR[]`,
+}
+
 // fileEntry is a manifest row being added.
 type fileEntry struct {
 	path      string // relative to DataDir
@@ -37,13 +45,44 @@ type fileEntry struct {
 	size      int64
 	minET     string
 	maxET     string
-	columns   []string
+	columns   []string // physical names
+	types     []string // their DuckDB types; nil when not recorded
+}
+
+// schemaKey identifies the files that one read_parquet call can read:
+// read_parquet takes the first file's schema for all of them, so files
+// whose columns, or their types, differ (after ADD FEATURE or SET DATA
+// TYPE) are read by separate calls.
+func schemaKey(columns, types []string) string {
+	parts := make([]string, len(columns))
+	for i, c := range columns {
+		parts[i] = c
+		if i < len(types) {
+			parts[i] += "\x01" + types[i]
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "\x00")
+}
+
+func stringList(v any) []string {
+	list, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, c := range list {
+		if s, ok := c.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // liveFiles returns the group's live files (path, columns) as of the
 // transaction q runs in.
 func liveFiles(ctx context.Context, q *Conn, groupID int64) ([]fileEntry, error) {
-	rows, err := q.Query(ctx, `SELECT path, columns FROM feature_store.files
+	rows, err := q.Query(ctx, `SELECT path, columns, column_types FROM feature_store.files
 		WHERE group_id = ? AND removed_version IS NULL ORDER BY file_id`, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
@@ -60,13 +99,7 @@ func liveFiles(ctx context.Context, q *Conn, groupID int64) ([]fileEntry, error)
 		}
 		var f fileEntry
 		f.path, _ = row[0].(string)
-		if list, ok := row[1].([]any); ok {
-			for _, c := range list {
-				if s, ok := c.(string); ok {
-					f.columns = append(f.columns, s)
-				}
-			}
-		}
+		f.columns, f.types = stringList(row[1]), stringList(row[2])
 		out = append(out, f)
 	}
 	return out, nil
@@ -86,15 +119,21 @@ func nextVersion(ctx context.Context, q *Conn, groupID int64) (int64, error) {
 
 // addFiles records committed files in the manifest at version v.
 func addFiles(ctx context.Context, q *Conn, g *GroupLayout, v int64, files []fileEntry) error {
-	for _, f := range files {
-		cols := make([]string, len(f.columns))
-		for i, c := range f.columns {
-			cols[i] = QuoteString(c)
+	list := func(items []string) string {
+		if items == nil {
+			return "NULL"
 		}
+		q := make([]string, len(items))
+		for i, c := range items {
+			q[i] = QuoteString(c)
+		}
+		return "[" + strings.Join(q, ",") + "]::VARCHAR[]"
+	}
+	for _, f := range files {
 		_, err := q.Exec(ctx, `INSERT INTO feature_store.files
 			(file_id, group_id, schema_name, group_name, path, partition, row_count, size_bytes,
-			 min_event_time, max_event_time, columns, added_version)
-			VALUES (nextval('`+InternalSchema+`.file_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, [`+strings.Join(cols, ",")+`]::VARCHAR[], ?)`,
+			 min_event_time, max_event_time, columns, column_types, added_version)
+			VALUES (nextval('`+InternalSchema+`.file_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, `+list(f.columns)+`, `+list(f.types)+`, ?)`,
 			g.ID, g.Schema, g.Name, f.path, f.partition, f.rows, f.size, nullIfEmpty(f.minET), nullIfEmpty(f.maxET), v)
 		if err != nil {
 			return fmt.Errorf("record %s in manifest: %w", f.path, err)
@@ -119,14 +158,12 @@ func (e *Engine) replaceViews(ctx context.Context, q *Conn, g *GroupLayout) erro
 		return err
 	}
 	var parts []string
-	// Group files by the set of columns they hold.
+	// Group files by the columns they hold and their types.
 	bySet := map[string][]string{}
 	sets := map[string]map[string]bool{}
 	var keys []string
 	for _, f := range files {
-		cs := append([]string(nil), f.columns...)
-		sort.Strings(cs)
-		k := strings.Join(cs, "\x00")
+		k := schemaKey(f.columns, f.types)
 		if _, ok := bySet[k]; !ok {
 			keys = append(keys, k)
 			m := map[string]bool{}

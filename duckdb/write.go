@@ -351,8 +351,10 @@ func (e *Engine) writePartitions(ctx context.Context, c *Conn, g *GroupLayout, s
 	}
 	rows.Close()
 	cols := make([]string, 0, len(g.Columns))
+	types := make([]string, 0, len(g.Columns))
 	for _, col := range g.Columns {
 		cols = append(cols, col.StoredName())
+		types = append(types, col.Type)
 	}
 	var out []fileEntry
 	for _, p := range parts {
@@ -372,7 +374,7 @@ func (e *Engine) writePartitions(ctx context.Context, c *Conn, g *GroupLayout, s
 		if err != nil {
 			return out, err
 		}
-		out = append(out, fileEntry{path: rel, partition: p.name, rows: p.n, size: size, minET: p.minT, maxET: p.maxT, columns: cols})
+		out = append(out, fileEntry{path: rel, partition: p.name, rows: p.n, size: size, minET: p.minT, maxET: p.maxT, columns: cols, types: types})
 	}
 	return out, nil
 }
