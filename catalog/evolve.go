@@ -56,6 +56,10 @@ func (c *Catalog) SetFeatureType(ctx context.Context, schema, name, feature, dat
 		if f.DataType == dataType && f.DuckDBType == duckType {
 			return errUnchanged
 		}
+		if v := c.viewUsing(g, f.Name); v != "" {
+			return pgerror.New(pgerror.FeatureNotSupported, `cannot change the type of feature "%s.%s": feature view "%s" uses it`, g.Name, f.Name, v).
+				WithHint("Drop the feature view, change the type, and create the view again (a view's columns keep the types they were created with, as in PostgreSQL).")
+		}
 		from, to := parseDataType(f.DataType), parseDataType(dataType)
 		switch {
 		case f.EventTime:
@@ -281,6 +285,12 @@ func (c *Catalog) RenameFeature(ctx context.Context, schema, name, from, to stri
 		if reservedColumn(to) {
 			return pgerror.New(pgerror.DuplicateColumn, `column name "%s" conflicts with a system column name`, to)
 		}
+		// A feature view's stored definition names the group's columns.
+		if vs := c.DependentViews(g.Schema, g.Name); len(vs) > 0 {
+			return pgerror.New(pgerror.DependentObjectsStillExist, `cannot rename feature "%s.%s" because feature view "%s" depends on feature group "%s"`,
+				g.Name, from, vs[0].Name, g.Name).
+				WithHint("Drop the feature view (DROP FEATURE VIEW %s), rename the feature, and create the view again.", vs[0].Name)
+		}
 		for _, x := range g.Features {
 			for i, chk := range x.Checks {
 				if x.Checks[i], err = renameInExpr(g, chk, from, to); err != nil {
@@ -297,6 +307,31 @@ func (c *Catalog) RenameFeature(ctx context.Context, schema, name, from, to stri
 		layout := g.Layout()
 		return c.engine.RefreshViews(ctx, conn, &layout)
 	})
+}
+
+// viewUsing names a feature view reading g whose definition references a
+// column called column ("" when none). The test is by name only (the name
+// may be another source's column): it may refuse a change a view does not
+// need, never allow one it does.
+func (c *Catalog) viewUsing(g *Group, column string) string {
+	for _, v := range c.DependentViews(g.Schema, g.Name) {
+		tree, err := pg_query.Parse(v.Expanded)
+		if err != nil {
+			return v.Name
+		}
+		for _, cr := range sql.ColumnRefs(tree) {
+			if len(cr.Fields) == 0 {
+				continue
+			}
+			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil && s.Sval == column {
+				return v.Name
+			}
+			if cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
+				return v.Name
+			}
+		}
+	}
+	return ""
 }
 
 // reservedColumn reports the names of the hidden columns of stored rows.

@@ -349,3 +349,27 @@ func TestEvolveRename(t *testing.T) {
 	wantLookup(t, c, `SELECT amount FROM rn AS OF now() WHERE user_id = $1`, "", 1)
 	wantLookup(t, c, `SELECT amount, a FROM rn AS OF now() WHERE user_id = $1`, "3 new", 3)
 }
+
+// TestEvolveWithFeatureViews: a feature view stores its definition with the
+// group's column names and types: a rename of the group's features, or a
+// type change of a feature the view uses, is refused while it exists.
+func TestEvolveWithFeatureViews(t *testing.T) {
+	srv := StartServer(t, quietFlush...)
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP fg (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, used INTEGER, other INTEGER)`)
+	Exec(t, c, `INSERT INTO fg VALUES (1, '2024-01-01', 10, 20)`)
+	Exec(t, c, `CREATE FEATURE VIEW fv AS SELECT id, used FROM fg`)
+	evolveErr(t, c, `ALTER FEATURE GROUP fg RENAME FEATURE other TO renamed`, "2BP01",
+		`cannot rename feature "fg.other" because feature view "fv" depends on feature group "fg"`)
+	evolveErr(t, c, `ALTER FEATURE fg.used SET DATA TYPE bigint`, "0A000", `cannot change the type of feature "fg.used": feature view "fv" uses it`)
+	// A feature the view does not use may change.
+	Exec(t, c, `ALTER FEATURE fg.other SET DATA TYPE bigint`)
+	Exec(t, c, `ALTER FEATURE GROUP fg ADD FEATURE extra TEXT`)
+	Exec(t, c, `ALTER FEATURE fg.used SET CHECK (used > 0)`)
+	wantText(t, c, `SELECT id, used FROM fv AS OF TIMESTAMP '2024-02-01'`, "1 10")
+	Exec(t, c, `DROP FEATURE VIEW fv`)
+	Exec(t, c, `ALTER FEATURE GROUP fg RENAME FEATURE used TO renamed`)
+	Exec(t, c, `ALTER FEATURE fg.renamed SET DATA TYPE bigint`)
+	Exec(t, c, `CREATE FEATURE VIEW fv AS SELECT id, renamed FROM fg`)
+	wantText(t, c, `SELECT id, renamed FROM fv AS OF TIMESTAMP '2024-02-01'`, "1 10")
+}
