@@ -302,6 +302,9 @@ func (g *fvGen) aggregateTimeline(m *fvModel) string {
 	} else {
 		probe[len(keys)] = fmt.Sprintf("__fh_t + to_microseconds(CAST(%d AS BIGINT)) AS __fh_t", m.windowWidth())
 	}
+	// Rows at the same time are peers: their RANGE frames, hence their
+	// aggregates, are equal; the last peer is kept (found by lead() over
+	// the same partition and order, so DuckDB sorts once).
 	winCols := append(append([]string(nil), keys...), "__fh_t", "count(__fh_e) OVER __fh_w AS __fh_n")
 	// Each aggregate's argument is computed on the events alone, so the
 	// rows marking window exits (NULL arguments) count in no aggregate.
@@ -356,6 +359,6 @@ func (g *fvGen) aggregateTimeline(m *fvModel) string {
 		rows + " AS (" + rowsSQL + "), " +
 		win + " AS (SELECT " + strings.Join(winCols, ", ") + " FROM " + rows +
 		" WINDOW __fh_w AS (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY __fh_o " + frame + ")" +
-		" QUALIFY row_number() OVER (PARTITION BY " + strings.Join(keys, ", ") + ", __fh_o) = 1)" +
+		" QUALIFY lead(__fh_o) OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY __fh_o) IS DISTINCT FROM __fh_o)" +
 		" SELECT " + strings.Join(final, ", ") + " FROM " + win + " AS " + a
 }

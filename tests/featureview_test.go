@@ -567,3 +567,144 @@ func TestFeatureViewDDL(t *testing.T) {
 		t.Errorf("feature views left: %v", got)
 	}
 }
+
+// fvAgreesPerRow checks that a point-in-time join of labels(id, k, ts) to
+// view gives, for every label, what `view AS OF <its time>` gives for its
+// entity, and that the data is not trivial.
+func fvAgreesPerRow(t *testing.T, c *pgx.Conn, view, cols string, times []time.Time, key func(i int) int) {
+	t.Helper()
+	got := QueryStrings(t, c, fmt.Sprintf(`SELECT l.id, %s FROM labels l LEFT JOIN %s AS OF l.ts x USING (k) ORDER BY l.id`, cols, view))
+	if len(got) != len(times) {
+		t.Fatalf("%s: %d rows for %d labels", view, len(got), len(times))
+	}
+	matched := 0
+	for i, ts := range times {
+		want := QueryStrings(t, c, fmt.Sprintf(`SELECT %s FROM %s AS OF TIMESTAMPTZ '%s' x WHERE k = %d`, cols, view, ts.Format(time.RFC3339Nano), key(i)))
+		w := "NULL"
+		if len(want) == 1 {
+			w = strings.Join(want[0], ",")
+			matched++
+		}
+		if g := strings.Join(got[i][1:], ","); g != w && !(len(want) == 0 && strings.Trim(g, "NULL,") == "") {
+			t.Errorf("%s, label %d at %s: got %s, want %s (AS OF)", view, i, ts.Format(time.RFC3339Nano), g, w)
+		}
+	}
+	if matched == 0 || matched == len(times) {
+		t.Errorf("%s: %d of %d labels matched: the data checks nothing", view, matched, len(times))
+	}
+}
+
+// TestFeatureViewEventTimeTypes checks views over groups whose event time
+// is a date or a timestamp without time zone (a window of 36 hours on
+// dates; a ttl in the date's type) and a view of views: every label of a
+// point-in-time join gets what AS OF its time gives.
+func TestFeatureViewEventTimeTypes(t *testing.T) {
+	srv := StartServer(t)
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP gd (k INTEGER ENTITY KEY, d DATE EVENT TIME, v INTEGER) WITH (ttl = '36 hours')`)
+	Exec(t, c, `CREATE FEATURE GROUP gd2 (k INTEGER ENTITY KEY, d DATE EVENT TIME, u INTEGER)`)
+	Exec(t, c, `CREATE FEATURE GROUP gt (k INTEGER ENTITY KEY, t TIMESTAMP EVENT TIME, v INTEGER) WITH (ttl = '1 day')`)
+	rng := rand.New(rand.NewSource(5))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for stmt := 0; stmt < 30; stmt++ {
+		var vd, vd2, vt []string
+		for i := 0; i < 4; i++ {
+			vd = append(vd, fmt.Sprintf("(%d, DATE '%s', %d)", rng.Intn(3), base.AddDate(0, 0, rng.Intn(20)).Format("2006-01-02"), rng.Intn(100)))
+			vd2 = append(vd2, fmt.Sprintf("(%d, DATE '%s', %d)", rng.Intn(3), base.AddDate(0, 0, rng.Intn(20)).Format("2006-01-02"), rng.Intn(100)))
+			vt = append(vt, fmt.Sprintf("(%d, TIMESTAMP '%s', %d)", rng.Intn(3), base.Add(time.Duration(rng.Intn(80))*6*time.Hour).Format("2006-01-02 15:04:05"), rng.Intn(100)))
+		}
+		Exec(t, c, "INSERT INTO gd VALUES "+strings.Join(vd, ", "))
+		Exec(t, c, "INSERT INTO gd2 VALUES "+strings.Join(vd2, ", "))
+		Exec(t, c, "INSERT INTO gt VALUES "+strings.Join(vt, ", "))
+	}
+	Exec(t, c, `CREATE FEATURE VIEW dsum AS SELECT k, sum(v) AS s, count(*) AS n, min(v) AS lo FROM gd GROUP BY k WITH (window = '36 hours')`)
+	Exec(t, c, `CREATE FEATURE VIEW djoin AS SELECT a.k, a.v, b.u FROM gd a LEFT JOIN gd2 b USING (k)`)
+	Exec(t, c, `CREATE FEATURE VIEW dboth AS SELECT j.k, j.v, j.u, s.s, s.n FROM djoin j JOIN dsum s USING (k) WHERE s.n > 1`)
+	Exec(t, c, `CREATE FEATURE VIEW tsum AS SELECT k, sum(v) AS s, count(DISTINCT v % 5) AS d FROM gt GROUP BY k WITH (window = '1 day 6 hours')`)
+	Exec(t, c, `CREATE FEATURE VIEW tjoin AS SELECT g.k, g.v * 2 AS v2, s.s FROM gt g JOIN tsum s USING (k)`)
+
+	var times []time.Time
+	for i := 0; i < 50; i++ {
+		times = append(times, base.Add(time.Duration(rng.Intn(24*24))*time.Hour-24*time.Hour))
+	}
+	for i := 0; i < 20; i++ { // on and next to day boundaries, ttl and window edges
+		d := base.AddDate(0, 0, rng.Intn(22))
+		times = append(times, d, d.Add(-time.Microsecond), d.Add(12*time.Hour), d.Add(36*time.Hour), d.Add(36*time.Hour+time.Microsecond), d.Add(30*time.Hour))
+	}
+	var values []string
+	for i, ts := range times {
+		values = append(values, fmt.Sprintf("(%d, %d, TIMESTAMPTZ '%s')", i, i%3, ts.Format(time.RFC3339Nano)))
+	}
+	Exec(t, c, "CREATE TABLE labels (id INTEGER, k INTEGER, ts TIMESTAMPTZ)")
+	Exec(t, c, "INSERT INTO labels VALUES "+strings.Join(values, ", "))
+	key := func(i int) int { return i % 3 }
+	fvAgreesPerRow(t, c, "dsum", "x.s, x.n, x.lo", times, key)
+	fvAgreesPerRow(t, c, "djoin", "x.v, x.u", times, key)
+	fvAgreesPerRow(t, c, "dboth", "x.v, x.u, x.s, x.n", times, key)
+	fvAgreesPerRow(t, c, "tsum", "x.s, x.d", times, key)
+	fvAgreesPerRow(t, c, "tjoin", "x.v2, x.s", times, key)
+}
+
+// TestFeatureViewReads checks the other ways of reading a view: FROM v
+// without AS OF (as of now()), KNOWN AT (an answer reproduced after later
+// writes), parameters, and that a point-in-time join against a view runs
+// as ASOF joins, not per left row.
+func TestFeatureViewReads(t *testing.T) {
+	srv := StartServer(t)
+	c := srv.Connect(t)
+	ctx := context.Background()
+	Exec(t, c, `CREATE FEATURE GROUP g (k INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, v INTEGER)`)
+	Exec(t, c, `CREATE FEATURE GROUP h (k INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, w INTEGER) WITH (ttl = '30 days')`)
+	Exec(t, c, `CREATE FEATURE VIEW s AS SELECT k, sum(v) AS total, count(*) AS n FROM g GROUP BY k WITH (window = '7 days')`)
+	Exec(t, c, `CREATE FEATURE VIEW j AS SELECT g.k, g.v, h.w FROM g JOIN h USING (k)`)
+	Exec(t, c, `INSERT INTO g SELECT i % 50, now() - i * INTERVAL '1 hour', i FROM generate_series(1, 3000) AS x(i)`)
+	Exec(t, c, `INSERT INTO h SELECT i % 50, now() - i * INTERVAL '1 hour', i FROM generate_series(1, 3000) AS x(i)`)
+
+	for _, v := range []string{"s", "j"} {
+		plain := QueryStrings(t, c, "SELECT * FROM "+v+" ORDER BY k")
+		now := QueryStrings(t, c, "SELECT * FROM "+v+" AS OF now() ORDER BY k")
+		if len(plain) != 50 || fmt.Sprint(plain) != fmt.Sprint(now) {
+			t.Errorf("SELECT * FROM %s: %d rows, differs from AS OF now(): %v", v, len(plain), fmt.Sprint(plain) != fmt.Sprint(now))
+		}
+	}
+	// Extended protocol: the time as a parameter.
+	var total, n int64
+	if err := c.QueryRow(ctx, `SELECT total, n FROM s AS OF $1 WHERE k = $2`, time.Now().Add(-24*time.Hour), 7).Scan(&total, &n); err != nil || n == 0 {
+		t.Errorf("s AS OF $1: %d %d %v", total, n, err)
+	}
+
+	// KNOWN AT: later writes do not change an answer known at t1.
+	t1 := QueryStrings(t, c, "SELECT now()")[0][0]
+	q := `SELECT x.k, x.total, x.n, y.v, y.w FROM (SELECT k, now() - INTERVAL '1 hour' AS ts FROM generate_series(0, 60) AS z(k)) l
+		LEFT JOIN s AS OF l.ts KNOWN AT %s x USING (k) LEFT JOIN j AS OF l.ts KNOWN AT %[1]s y USING (k) ORDER BY 1`
+	before := QueryStrings(t, c, fmt.Sprintf(q, "now()"))
+	time.Sleep(10 * time.Millisecond)
+	Exec(t, c, `INSERT INTO g SELECT i % 50, now() - INTERVAL '2 hours', 1000 FROM generate_series(1, 100) AS x(i)`)
+	Exec(t, c, `INSERT INTO h SELECT i % 50, now() - INTERVAL '2 hours', 1000 FROM generate_series(1, 100) AS x(i)`)
+	if after := QueryStrings(t, c, fmt.Sprintf(q, "now()")); fmt.Sprint(after) == fmt.Sprint(before) {
+		t.Fatal("later writes changed nothing: the test checks nothing")
+	}
+	if again := QueryStrings(t, c, fmt.Sprintf(q, "TIMESTAMPTZ '"+t1+"'")); fmt.Sprint(again) != fmt.Sprint(before) {
+		t.Errorf("KNOWN AT %s after later writes:\n got %v\nwant %v", t1, again, before)
+	}
+	constQ := `SELECT * FROM j AS OF now() - INTERVAL '1 hour' KNOWN AT %s ORDER BY k`
+	if a, b := QueryStrings(t, c, fmt.Sprintf(constQ, "TIMESTAMPTZ '"+t1+"'")), QueryStrings(t, c, fmt.Sprintf(constQ, "now()")); fmt.Sprint(a) == fmt.Sprint(b) {
+		t.Errorf("KNOWN AT on a constant AS OF hides nothing")
+	}
+
+	// Set-at-a-time: ASOF joins in DuckDB's plan, no per-row operators.
+	Exec(t, c, `CREATE TABLE labels AS SELECT i % 60 AS k, now() - i * INTERVAL '17 minutes' AS ts FROM generate_series(1, 20000) AS x(i)`)
+	var plan []string
+	for _, r := range QueryStrings(t, c, `EXPLAIN SELECT l.*, x.total, y.w FROM labels l LEFT JOIN s AS OF l.ts x USING (k) LEFT JOIN j AS OF l.ts y USING (k)`) {
+		plan = append(plan, r[0])
+	}
+	text := strings.Join(plan, "\n")
+	if strings.Count(text, "ASOF_JOIN") < 2 {
+		t.Errorf("want ASOF_JOIN operators in DuckDB's plan:\n%s", text)
+	}
+	for _, bad := range []string{"DELIM", "NESTED_LOOP"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("plan has %s (a per-row evaluation):\n%s", bad, text)
+		}
+	}
+}
