@@ -617,7 +617,7 @@ func TestFeatureViewEventTimeTypes(t *testing.T) {
 		Exec(t, c, "INSERT INTO gd2 VALUES "+strings.Join(vd2, ", "))
 		Exec(t, c, "INSERT INTO gt VALUES "+strings.Join(vt, ", "))
 	}
-	Exec(t, c, `CREATE FEATURE VIEW dsum AS SELECT k, sum(v) AS s, count(*) AS n, min(v) AS lo FROM gd GROUP BY k WITH (window = '36 hours')`)
+	Exec(t, c, `CREATE FEATURE VIEW dsum AS SELECT k, sum(v) AS s, count(*) AS n, min(v) AS lo, sum(DISTINCT v) AS sd FROM gd GROUP BY k WITH (window = '36 hours')`)
 	Exec(t, c, `CREATE FEATURE VIEW djoin AS SELECT a.k, a.v, b.u FROM gd a LEFT JOIN gd2 b USING (k)`)
 	Exec(t, c, `CREATE FEATURE VIEW dboth AS SELECT j.k, j.v, j.u, s.s, s.n FROM djoin j JOIN dsum s USING (k) WHERE s.n > 1`)
 	Exec(t, c, `CREATE FEATURE VIEW tsum AS SELECT k, sum(v) AS s, count(DISTINCT v % 5) AS d FROM gt GROUP BY k WITH (window = '1 day 6 hours')`)
@@ -638,7 +638,7 @@ func TestFeatureViewEventTimeTypes(t *testing.T) {
 	Exec(t, c, "CREATE TABLE labels (id INTEGER, k INTEGER, ts TIMESTAMPTZ)")
 	Exec(t, c, "INSERT INTO labels VALUES "+strings.Join(values, ", "))
 	key := func(i int) int { return i % 3 }
-	fvAgreesPerRow(t, c, "dsum", "x.s, x.n, x.lo", times, key)
+	fvAgreesPerRow(t, c, "dsum", "x.s, x.n, x.lo, x.sd", times, key)
 	fvAgreesPerRow(t, c, "djoin", "x.v, x.u", times, key)
 	fvAgreesPerRow(t, c, "dboth", "x.v, x.u, x.s, x.n", times, key)
 	fvAgreesPerRow(t, c, "tsum", "x.s, x.d", times, key)
