@@ -34,12 +34,14 @@ const pgCatalogDB = "fh_pg"
 const pgCatalogPrefix = pgCatalogDB + ".main."
 
 // installPGCatalog creates the catalog once per planner (the attached
-// database is shared by every connection of the engine).
-func (p *Planner) installPGCatalog() error {
+// database is shared by every connection of the engine). A failure is
+// logged, not fatal: only statements reading the catalog then fail.
+func (p *Planner) installPGCatalog() {
 	p.pgCatalogOnce.Do(func() {
-		p.pgCatalogErr = installPGCatalog(context.Background(), p.engine.DB(), p.cfg.Superuser)
+		if err := installPGCatalog(context.Background(), p.engine.DB(), p.cfg.Superuser); err != nil {
+			p.log.Error("pg_catalog for clients not installed: catalog queries will fail", "err", err)
+		}
 	})
-	return p.pgCatalogErr
 }
 
 func installPGCatalog(ctx context.Context, db *sql.DB, superuser string) error {

@@ -111,6 +111,7 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_array_elem(_oid) AS
 
 CREATE OR REPLACE MACRO {{cat}}.main.format_type(_oid, _mod) AS
     CASE WHEN _oid IS NULL THEN NULL
+         WHEN _oid = 0 THEN '-'
          WHEN {{cat}}.main.fh_array_elem(_oid) IS NOT NULL
          THEN {{cat}}.main.fh_format_base({{cat}}.main.fh_array_elem(_oid), _mod) || '[]'
          ELSE coalesce({{cat}}.main.fh_format_base(_oid, _mod), '???') END;
@@ -151,10 +152,14 @@ WHERE t.database_name = {{db_lit}} AND t.schema_name <> {{internal}}
 UNION ALL
 SELECT v.view_oid, v.schema_name, v.view_name, CASE WHEN g.oid IS NULL THEN 'v' ELSE 'r' END,
        coalesce(g.natts, CAST(v.column_count AS SMALLINT)),
-       CASE WHEN g.oid IS NULL THEN v.comment ELSE g.description END,
-       CASE WHEN g.oid IS NULL THEN v.sql END,
+       CASE WHEN g.oid IS NOT NULL THEN g.description WHEN fv.view_id IS NOT NULL THEN fv.description ELSE v.comment END,
+       CASE WHEN g.oid IS NULL THEN coalesce('CREATE VIEW v AS ' || fv.definition, v.sql) END,
        g.oid IS NOT NULL, g.group_id
-FROM duckdb_views() v LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
+FROM duckdb_views() v
+LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
+-- a feature view shows its definition as written, not the SQL that reads
+-- its sources as of now
+LEFT JOIN {{db}}.feature_store.feature_views fv ON fv.schema_name = v.schema_name AND fv.view_name = v.view_name
 WHERE v.database_name = {{db_lit}} AND v.schema_name <> {{internal}} AND NOT v.internal
 UNION ALL
 SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL
@@ -253,7 +258,11 @@ FROM {{cat}}.main.fh_relations r WHERE r.description <> ''
 UNION ALL
 SELECT a.attrelid, 1259, a.attnum, a.description FROM {{cat}}.main.fh_columns a WHERE a.description <> ''
 UNION ALL
-SELECT s.oid, 2615, 0, s.comment FROM duckdb_schemas() s WHERE s.database_name = {{db_lit}} AND s.comment <> '';
+SELECT s.oid, 2615, 0,
+       coalesce(s.comment, CASE s.schema_name WHEN 'public' THEN 'standard public schema'
+                                              WHEN 'feature_store' THEN 'featurehouse system tables' END)
+FROM duckdb_schemas() s
+WHERE s.database_name = {{db_lit}} AND (s.comment <> '' OR s.comment IS NULL AND s.schema_name IN ('public', 'feature_store'));
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_tables AS
 SELECT n.nspname AS schemaname, c.relname AS tablename, {{superuser}} AS tableowner, CAST(NULL AS VARCHAR) AS tablespace,
@@ -433,6 +442,35 @@ CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_arguments(_f) AS
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_identity_arguments(_f) AS
     (SELECT fhp_args FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
 
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_ruledef(_r) AS CAST(NULL AS VARCHAR), (_r, _pretty) AS CAST(NULL AS VARCHAR);
+
+-- Sizes: a feature group's live Parquet files; DuckDB does not tell a
+-- table's bytes cheaply, so other relations read 0.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_sizes AS
+SELECT g.oid AS fhz_oid, sum(f.size_bytes) AS fhz_bytes
+FROM {{cat}}.main.fh_groups g JOIN {{db}}.feature_store.files f ON f.group_id = g.group_id AND f.removed_version IS NULL
+GROUP BY g.oid;
+CREATE OR REPLACE MACRO {{cat}}.main.pg_table_size(_r) AS
+    coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r), CAST(0 AS BIGINT));
+CREATE OR REPLACE MACRO {{cat}}.main.pg_relation_size(_r) AS
+        coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r), CAST(0 AS BIGINT)),
+    (_r, _fork) AS coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r AND _fork = 'main'), CAST(0 AS BIGINT));
+CREATE OR REPLACE MACRO {{cat}}.main.pg_total_relation_size(_r) AS
+    coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r), CAST(0 AS BIGINT));
+CREATE OR REPLACE MACRO {{cat}}.main.pg_indexes_size(_r) AS CAST(0 AS BIGINT);
+
+-- pg_size_pretty as PostgreSQL 15 rounds: bytes below 10 kB, then each
+-- unit while the value is below 20 of the next (half rounded).
+CREATE OR REPLACE MACRO {{cat}}.main.fh_half_rounded(_x) AS (_x + CASE WHEN _x < 0 THEN -1 ELSE 1 END) // 2;
+CREATE OR REPLACE MACRO {{cat}}.main.pg_size_pretty(_b) AS
+    CASE WHEN _b IS NULL THEN NULL
+         WHEN abs(_b) < 10240 THEN CAST(_b AS VARCHAR) || ' bytes'
+         WHEN abs(_b >> 9) < 20479 THEN CAST({{cat}}.main.fh_half_rounded(_b >> 9) AS VARCHAR) || ' kB'
+         WHEN abs(_b >> 19) < 20479 THEN CAST({{cat}}.main.fh_half_rounded(_b >> 19) AS VARCHAR) || ' MB'
+         WHEN abs(_b >> 29) < 20479 THEN CAST({{cat}}.main.fh_half_rounded(_b >> 29) AS VARCHAR) || ' GB'
+         WHEN abs(_b >> 39) < 20479 THEN CAST({{cat}}.main.fh_half_rounded(_b >> 39) AS VARCHAR) || ' TB'
+         ELSE CAST({{cat}}.main.fh_half_rounded(_b >> 49) AS VARCHAR) || ' PB' END;
+
 CREATE OR REPLACE MACRO {{cat}}.main.fh_classoid(_name) AS
     CASE regexp_replace(CAST(_name AS VARCHAR), '^pg_catalog\.', '')
         WHEN 'pg_class' THEN 1259 WHEN 'pg_namespace' THEN 2615 WHEN 'pg_proc' THEN 1255 WHEN 'pg_type' THEN 1247
@@ -505,7 +543,8 @@ CREATE OR REPLACE MACRO {{cat}}.main.regtype_in(_s) AS
              error('type "' || _s || '" does not exist')) END;
 
 CREATE OR REPLACE MACRO {{cat}}.main.regtype_out(_o) AS
-    coalesce({{cat}}.main.format_type(_o, NULL), CAST(_o AS VARCHAR));
+    CASE WHEN _o = 0 OR EXISTS (SELECT 1 FROM {{cat}}.main.fh_types WHERE fht_oid = _o) THEN {{cat}}.main.format_type(_o, NULL)
+         ELSE CAST(_o AS VARCHAR) END;
 
 CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL

@@ -130,6 +130,7 @@ type pgRewriter struct {
 	edits  []edit
 	skip   map[*pg_query.RangeVar]bool // relations a statement creates or writes
 	ctes   map[string]bool
+	shown  map[*pg_query.TypeCast]bool // reg* casts whose value is shown, not compared
 }
 
 func (r *pgRewriter) scan() bool {
@@ -153,8 +154,22 @@ func (r *pgRewriter) scan() bool {
 func (r *pgRewriter) collectSkips(tree *pg_query.ParseResult) {
 	r.skip = map[*pg_query.RangeVar]bool{}
 	r.ctes = map[string]bool{}
+	r.shown = map[*pg_query.TypeCast]bool{}
 	sql.Walk(tree, func(m proto.Message) bool {
 		switch n := m.(type) {
+		case *pg_query.SelectStmt:
+			for _, t := range n.TargetList {
+				if tc := t.GetResTarget().GetVal().GetTypeCast(); tc != nil {
+					r.shown[tc] = true
+				}
+			}
+		case *pg_query.TypeCast:
+			if inner := n.Arg.GetTypeCast(); inner != nil && n.TypeName != nil && len(n.TypeName.Names) > 0 {
+				switch n.TypeName.Names[len(n.TypeName.Names)-1].GetString_().GetSval() {
+				case "text", "varchar", "name", "bpchar":
+					r.shown[inner] = true
+				}
+			}
 		case *pg_query.CommonTableExpr:
 			r.ctes[n.Ctename] = true
 		case *pg_query.InsertStmt:
@@ -326,13 +341,17 @@ func (r *pgRewriter) typeCast(tc *pg_query.TypeCast) {
 		}
 		return
 	}
-	// A literal or parameter names the object: its OID; anything else
-	// (an OID column) shows as the name.
-	suffix := "_out"
+	// A literal or parameter names the object: its OID, unless the value
+	// is shown (a select-list item, cast to text), then its name as
+	// PostgreSQL prints it. Anything else (an OID column) shows as the name.
+	call, closing := pgCatalogPrefix+fn+"_out(", ")"
 	if c := tc.Arg.GetAConst(); c != nil && c.GetSval() != nil || tc.Arg.GetParamRef() != nil {
-		suffix = "_in"
+		if r.shown[tc] {
+			call, closing = call+pgCatalogPrefix+fn+"_in(", "))"
+		} else {
+			call = pgCatalogPrefix + fn + "_in("
+		}
 	}
-	call := pgCatalogPrefix + fn + suffix + "("
 	castAt := r.tokenAt(tc.Location)
 	if castAt < 0 {
 		return
@@ -344,7 +363,7 @@ func (r *pgRewriter) typeCast(tc *pg_query.TypeCast) {
 			return
 		}
 		r.add(edit{start: argStart, end: argStart, text: call})
-		r.add(edit{start: int(tc.Location), end: typeEnd, text: ")"})
+		r.add(edit{start: int(tc.Location), end: typeEnd, text: closing})
 	case "cast":
 		// CAST ( arg AS type ): the function takes CAST's parentheses.
 		if castAt+1 >= len(r.toks) || r.tokText(castAt+1) != "(" {
@@ -355,7 +374,7 @@ func (r *pgRewriter) typeCast(tc *pg_query.TypeCast) {
 			return
 		}
 		r.add(edit{start: int(tc.Location), end: int(r.toks[castAt+1].End), text: call})
-		r.add(edit{start: int(r.toks[asTok-1].End), end: typeEnd, text: ""})
+		r.add(edit{start: int(r.toks[asTok-1].End), end: typeEnd, text: closing[1:]})
 	}
 }
 

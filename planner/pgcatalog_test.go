@@ -27,6 +27,8 @@ func TestPGCatalogEdits(t *testing.T) {
 		{`SELECT x::name, y::"char" FROM t`, `SELECT x::VARCHAR, y::VARCHAR FROM t`},
 		// reg* casts: a literal is looked up, anything else shown by name
 		{`SELECT 'public.t'::regclass::oid`, `SELECT fh_pg.main.regclass_in('public.t')::oid`},
+		{`SELECT 'public.t'::regclass, 't'::regclass::text, CAST('int4' AS regtype)`,
+			`SELECT fh_pg.main.regclass_out(fh_pg.main.regclass_in('public.t')), fh_pg.main.regclass_out(fh_pg.main.regclass_in('t'))::text, fh_pg.main.regtype_out(fh_pg.main.regtype_in('int4'))`},
 		{`SELECT c.oid::pg_catalog.regclass::pg_catalog.text FROM pg_class c`,
 			`SELECT fh_pg.main.regclass_out(c.oid)::text FROM fh_pg.main.pg_class c`},
 		{`SELECT (a.b)::regtype, CAST(x AS regnamespace), f(x)::regrole FROM t`,
