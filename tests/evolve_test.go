@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -372,4 +374,71 @@ func TestEvolveWithFeatureViews(t *testing.T) {
 	Exec(t, c, `ALTER FEATURE fg.renamed SET DATA TYPE bigint`)
 	Exec(t, c, `CREATE FEATURE VIEW fv AS SELECT id, renamed FROM fg`)
 	wantText(t, c, `SELECT id, renamed FROM fv AS OF TIMESTAMP '2024-02-01'`, "1 10")
+}
+
+// TestEvolveSetCheckConcurrentWrites: writes that break a CHECK race with
+// SET CHECK (on an empty group, so that it can pass): once SET CHECK
+// succeeded no such row is ever stored, whether its write was autocommit
+// (it waits for the change, then fails the check) or inside a transaction
+// block (its COMMIT fails with a serialization failure).
+func TestEvolveSetCheckConcurrentWrites(t *testing.T) {
+	srv := StartServer(t, quietFlush...)
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP cw (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, age INTEGER)`)
+	ctx, cancel := context.WithCancel(context.Background())
+	// The writers write while they may: gate is taken exclusively to empty
+	// the group between rounds.
+	var gate sync.RWMutex
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wc := srv.Connect(t)
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				gate.RLock()
+				if w%2 == 0 {
+					_, _ = wc.Exec(ctx, `INSERT INTO cw VALUES ($1, now(), 60)`, i)
+				} else if _, err := wc.Exec(ctx, `BEGIN`); err == nil {
+					// A transaction block whose row waits uncommitted a while.
+					_, err := wc.Exec(ctx, `INSERT INTO cw VALUES ($1, now(), 60)`, i)
+					time.Sleep(time.Duration(i%3) * time.Millisecond)
+					if err == nil {
+						_, _ = wc.Exec(ctx, `COMMIT`)
+					} else {
+						_, _ = wc.Exec(ctx, `ROLLBACK`)
+					}
+				}
+				gate.RUnlock()
+				time.Sleep(time.Duration(i%4) * time.Millisecond)
+			}
+		}(w)
+	}
+	passed, refused := 0, 0
+	for round := 0; round < 40; round++ {
+		gate.Lock()
+		Exec(t, c, `ALTER FEATURE cw.age DROP CHECK`)
+		Exec(t, c, `TRUNCATE cw`)
+		gate.Unlock()
+		time.Sleep(time.Duration(round%3) * time.Millisecond)
+		if _, err := c.Exec(context.Background(), `ALTER FEATURE cw.age SET CHECK (age < 60)`); err != nil {
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "23514" {
+				t.Fatalf("SET CHECK: %v", err)
+			}
+			refused++
+			continue
+		}
+		passed++
+		time.Sleep(10 * time.Millisecond) // writes under way end
+		if n := one(t, c, `SELECT count(*) FROM cw WHERE age >= 60`); n != "0" {
+			t.Fatalf("round %d: after SET CHECK (age < 60) succeeded, %s rows with age 60 are stored", round, n)
+		}
+	}
+	cancel()
+	wg.Wait()
+	t.Logf("SET CHECK passed %d times, refused %d times", passed, refused)
+	if passed == 0 || refused == 0 {
+		t.Logf("the race was not exercised both ways")
+	}
 }
