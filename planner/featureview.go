@@ -267,7 +267,12 @@ func (s *Session) dropFeatureView(ctx context.Context, stmt *sql.DropFeatureView
 func (s *Session) dropGroupViews(ctx context.Context, stmt *sql.DropFeatureGroup) error {
 	var objs []fvObject
 	for _, n := range stmt.Names {
-		if g := s.lookupGroup(n); g != nil {
+		g := s.lookupGroup(n)
+		if g == nil && !stmt.IfExists {
+			// Checked before any view goes: the statement fails as a whole.
+			return pgerror.New(pgerror.UndefinedTable, `feature group "%s" does not exist`, displayQualified(n))
+		}
+		if g != nil {
 			objs = append(objs, fvObject{"feature group", g.Schema, g.Name})
 		}
 	}
@@ -295,9 +300,10 @@ func (o fvObject) String() string {
 func (s *Session) dependents(objs []fvObject, cascade bool, dropping []*catalog.View) ([]*catalog.View, error) {
 	var out []*catalog.View
 	var lines []string
+	var root *fvObject // the first object named that others depend on
 	queue := append([]fvObject(nil), objs...)
 	seen := map[string]bool{}
-	for len(queue) > 0 {
+	for i := 0; len(queue) > 0; i++ {
 		o := queue[0]
 		queue = queue[1:]
 		for _, v := range s.p.catalog.DependentViews(o.schema, o.name) {
@@ -306,6 +312,9 @@ func (s *Session) dependents(objs []fvObject, cascade bool, dropping []*catalog.
 			}
 			obj := fvObject{"feature view", v.Schema, v.Name}
 			lines = append(lines, obj.String()+" depends on "+o.String())
+			if root == nil && i < len(objs) {
+				root = &objs[i]
+			}
 			if seen[v.QualifiedName()] {
 				continue
 			}
@@ -318,7 +327,7 @@ func (s *Session) dependents(objs []fvObject, cascade bool, dropping []*catalog.
 		return nil, nil
 	}
 	if !cascade {
-		return nil, pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop %s because other objects depend on it", objs[0]).
+		return nil, pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop %s because other objects depend on it", *root).
 			WithDetail("%s", strings.Join(lines, "\n")).
 			WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
 	}

@@ -527,6 +527,10 @@ func TestFeatureViewDDL(t *testing.T) {
 		pe.Hint != "Use DROP ... CASCADE to drop the dependent objects too.") {
 		t.Errorf("DROP FEATURE GROUP txn: %q / %q / %q", pe.Message, pe.Detail, pe.Hint)
 	}
+	if pe := fvCode(t, c, `DROP FEATURE GROUP daily, txn`, "2BP01"); pe != nil && !strings.Contains(pe.Message, "feature group txn") {
+		t.Errorf("DROP FEATURE GROUP daily, txn: %q", pe.Message)
+	}
+	fvCode(t, c, `DROP FEATURE GROUP txn, nosuch CASCADE`, "42P01") // fails as a whole: the views stay
 	fvCode(t, c, `DROP FEATURE VIEW user_txn_stats`, "2BP01")
 	fvCode(t, c, `DROP FEATURE VIEW user_txn_stats RESTRICT`, "2BP01")
 	Exec(t, c, `CREATE FEATURE VIEW spend AS SELECT user_id, sum(amount) AS total FROM txn GROUP BY user_id`)
