@@ -80,7 +80,7 @@ func widening(from, to sqlType) string {
 		return ""
 	case fInt && t == "numeric":
 		if ip, _ := numericDigits(to); ip < fi {
-			return fmt.Sprintf("%s keeps %d digits before the decimal point, %s values have up to %d", to.String(), ip, f, fi)
+			return fmt.Sprintf("%s keeps %s before the decimal point, %s values have up to %d", to.String(), count(ip, "digit"), f, fi)
 		}
 		return ""
 	case fInt && t == "double precision":
@@ -99,10 +99,10 @@ func widening(from, to sqlType) string {
 		fip, ffp := numericDigits(from)
 		tip, tfp := numericDigits(to)
 		if tip < fip {
-			return fmt.Sprintf("%s keeps %d digits before the decimal point, %s has %d", to.String(), tip, from.String(), fip)
+			return fmt.Sprintf("%s keeps %s before the decimal point, %s has %d", to.String(), count(tip, "digit"), from.String(), fip)
 		}
 		if tfp < ffp {
-			return fmt.Sprintf("%s keeps %d digits after the decimal point, %s has %d", to.String(), tfp, from.String(), ffp)
+			return fmt.Sprintf("%s keeps %s after the decimal point, %s has %d", to.String(), count(tfp, "digit"), from.String(), ffp)
 		}
 		return ""
 	case (f == "real" || f == "double precision" || f == "numeric") && (tInt || t == "real" || t == "double precision" || t == "numeric"):
@@ -110,13 +110,13 @@ func widening(from, to sqlType) string {
 	case isText(f) && isText(t):
 		if tl := textLength(to); tl >= 0 {
 			if fl := textLength(from); fl < 0 || fl > tl {
-				return fmt.Sprintf("stored values may be longer than %d characters", tl)
+				return fmt.Sprintf("stored values may be longer than %s", count(tl, "character"))
 			}
 		}
 		return ""
 	case f == t && f == "character":
 		if len(to.mods) > 0 && (len(from.mods) == 0 || from.mods[0] > to.mods[0]) {
-			return fmt.Sprintf("stored values may be longer than %d characters", to.mods[0])
+			return fmt.Sprintf("stored values may be longer than %s", count(to.mods[0], "character"))
 		}
 		return ""
 	case f == t && len(from.mods) <= 1 && len(to.mods) <= 1:
@@ -145,6 +145,14 @@ func widening(from, to sqlType) string {
 		return "the time of day would be lost"
 	}
 	return fmt.Sprintf("%s is not a widening of %s", t, f)
+}
+
+// count is "1 digit", "2 digits"...
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func (t sqlType) String() string {
