@@ -91,7 +91,7 @@ func (s *Session) createFeatureView(ctx context.Context, stmt *sql.CreateFeature
 	if err != nil {
 		return "", err
 	}
-	expanded, _, err := m.expand()
+	expanded, err := m.expand()
 	if err != nil {
 		return "", err
 	}

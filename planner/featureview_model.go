@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -68,7 +67,6 @@ type fvModel struct {
 	s           *Session
 	text        string
 	offset      int // added to positions in errors; -1: no positions (stored definition)
-	tree        *pg_query.ParseResult
 	sel         *pg_query.SelectStmt
 	toks        *fvToks
 	sources     []*fvSource
@@ -107,8 +105,10 @@ func fvUnsupported(what string) *pgerror.Error {
 	return pgerror.New(pgerror.FeatureNotSupported, "%s is not supported in a feature view", what)
 }
 
-// analyzeView analyses a definition. resolve finds a FROM relation: at
-// creation along search_path, for a stored definition by its exact name.
+// analyzeView analyses a definition. Creating, relations are found along
+// search_path and functions are checked in DuckDB; a stored definition
+// names its sources by schema. offset places error positions in the
+// statement (-1: none).
 func (s *Session) analyzeView(ctx context.Context, text string, offset, depth int, creating bool) (*fvModel, error) {
 	if depth > fvMaxDepth {
 		return nil, pgerror.New(pgerror.ProgramLimitExceeded, "feature views nested more than %d deep", fvMaxDepth)
@@ -124,7 +124,7 @@ func (s *Session) analyzeView(ctx context.Context, text string, offset, depth in
 	if err != nil {
 		return nil, err
 	}
-	m := &fvModel{s: s, text: text, offset: offset, tree: tree, sel: tree.Stmts[0].Stmt.GetSelectStmt(), toks: toks,
+	m := &fvModel{s: s, text: text, offset: offset, sel: tree.Stmts[0].Stmt.GetSelectStmt(), toks: toks,
 		merged: map[string]fvMerged{}, whereStart: -1, depth: depth}
 	if creating {
 		m.funcs = map[string][2]string{}
@@ -890,7 +890,7 @@ func (m *fvModel) hasStar() bool {
 // first, as PostgreSQL does), every output named explicitly, and every
 // source named by schema and given an alias, so that the definition means
 // the same whatever the reader's search_path.
-func (m *fvModel) expand() (string, []string, error) {
+func (m *fvModel) expand() (string, error) {
 	type col struct{ name, expr string }
 	merged := m.mergedRefEdits()
 	driver := m.sources[0]
@@ -936,20 +936,20 @@ func (m *fvModel) expand() (string, []string, error) {
 				}
 			}
 			if !found {
-				return "", nil, pgerror.New(pgerror.UndefinedTable, `missing FROM-clause entry for table "%s"`, tg.starAlias)
+				return "", pgerror.New(pgerror.UndefinedTable, `missing FROM-clause entry for table "%s"`, tg.starAlias)
 			}
 		default:
 			items = append(items, col{tg.name, spliceEdits(m.text, tg.start, tg.end, merged)})
 		}
 	}
-	var names, list []string
+	var names, list []string // names: to find duplicates
 	for _, it := range items {
 		if slices.Contains(names, it.name) {
-			return "", nil, pgerror.New(pgerror.DuplicateColumn, `column "%s" specified more than once`, it.name).
+			return "", pgerror.New(pgerror.DuplicateColumn, `column "%s" specified more than once`, it.name).
 				WithHint("Give the columns distinct names with AS.")
 		}
 		if strings.HasPrefix(it.name, "__fh_") {
-			return "", nil, pgerror.New(pgerror.InvalidName, `column name "%s" is reserved: names starting with __fh_ are featurehouse's own`, it.name)
+			return "", pgerror.New(pgerror.InvalidName, `column name "%s" is reserved: names starting with __fh_ are featurehouse's own`, it.name)
 		}
 		names = append(names, it.name)
 		list = append(list, it.expr+" AS "+quoteIdent(it.name))
@@ -961,14 +961,19 @@ func (m *fvModel) expand() (string, []string, error) {
 		}
 	}
 	for _, src := range m.sources {
-		schema, name, _ := strings.Cut(src.qname, ".")
+		schema, name := "", ""
+		if src.group != nil {
+			schema, name = src.group.Schema, src.group.Name
+		} else {
+			schema, name = src.view.Schema, src.view.Name
+		}
 		text := quoteIdent(schema) + "." + quoteIdent(name)
 		if !src.hasAlias {
 			text += " AS " + quoteIdent(src.alias)
 		}
 		edits = append(edits, edit{start: src.nameStart, end: src.nameEnd, text: text})
 	}
-	return applyEdits(m.text, edits), names, nil
+	return applyEdits(m.text, edits), nil
 }
 
 // mergedRefEdits qualify the bare references to USING-merged keys in the
@@ -1075,5 +1080,3 @@ func (t *fvToks) closeParen(i int) int {
 	}
 	return -1
 }
-
-var _ = fmt.Sprint

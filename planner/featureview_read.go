@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -170,5 +169,3 @@ func (s *Session) featureViewRefEdits(ctx context.Context, q *sql.Query) ([]edit
 	}
 	return edits, nil
 }
-
-var _ = fmt.Sprint
