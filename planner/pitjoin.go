@@ -15,23 +15,33 @@ import (
 )
 
 // Point-in-time joins: `l [LEFT] JOIN g AS OF <time of l> d USING (key)`
-// (or ON d.key = <expr> AND ...) becomes one DuckDB ASOF join:
+// (or ON d.key = <expr> AND ...) becomes a DuckDB ASOF join:
 //
 //	l ASOF LEFT JOIN (<g's rows>) AS d ON d.key = l.key AND CAST(<time> AS et type) >= d.et
 //
 // DuckDB picks any one of several right rows with the same key and time, so
-// the right side is made unique per (key, time) first: without a ttl, the
-// last write per (key, event time) by arg_max over _fh_seq (a hash
-// aggregate); with a ttl, by lead() over (key, event time, _fh_seq), which
-// also gives each row's next event time. A ttl cannot be a second ASOF
-// inequality, so expiry is a row of its own: after each row that no newer
-// row replaces within ttl, a "tombstone" with NULL features at the first
-// time past event time + ttl. The ASOF match of a left row is then its
-// answer as is: the latest row <= t, or NULLs once that row is older than
-// t - ttl. (A NULL t is kept from matching through the key: DuckDB's ASOF
-// operator would match it to the latest row.) Tombstones keep the key in hidden columns (the visible key is
-// NULL, as for a missing entity); an inner join drops rows matched to a
-// tombstone with a filter joined right after it.
+// the right side is made unique per (key, event time) first: the last write
+// by arg_max over _fh_seq (a hash aggregate; DuckDB drops the aggregates of
+// features the query does not read). Tie-breaking inside the ASOF ordering
+// was measured and rejected: (event time, _fh_seq) does not fit one BIGINT,
+// and an ASOF on a HUGEINT or STRUCT key was 2-4x slower than this.
+//
+// A ttl cannot be a second ASOF inequality, and the answer is exactly "the
+// latest row <= t, none if it is older than t - ttl" (what AS OF t gives).
+// For an inner join that is a filter joined right after the ASOF join. For
+// a LEFT join the match must turn into NULLs instead, which the user's
+// column references cannot be made to do; so a first ASOF join over the
+// keys and event times alone (a narrow read) finds the matched event time,
+// and the ASOF join that brings the features gets a NULL key — no match —
+// when that time is older than t - ttl. (A NULL t is kept from matching
+// through the key: DuckDB's ASOF operator would match it to the latest row.)
+//
+// A feature view's timeline (featureview_read.go) instead carries
+// "tombstones", rows with NULL features where an entity stops having a row
+// (p.ttl): the ASOF match is then the answer as is. Tombstones keep the key
+// in hidden columns (the visible key is NULL, as for a missing entity); an
+// inner join drops rows matched to a tombstone with a filter joined right
+// after it.
 //
 // USING (key) is emulated: the ASOF join needs an ON clause, so the group's
 // key columns are renamed to hidden names (an unqualified key then means
@@ -49,7 +59,10 @@ type pitJoin struct {
 	sel   *pg_query.SelectStmt // the SELECT whose FROM holds the join, nil for UPDATE/DELETE
 	using bool
 	inner bool
-	ttl   bool
+	// ttl: the right side holds tombstones (a feature view's timeline).
+	ttl bool
+	// expire is the group's ttl ("": none), applied after the ASOF match.
+	expire string
 	// keyExprs maps each entity key to the left-side expression it equals
 	// (nil for USING).
 	keyExprs map[string]*pg_query.Node
@@ -86,7 +99,16 @@ func (p *pitJoin) timeColumn() string {
 	return p.g.EventTime().Name
 }
 
-func (p *pitJoin) needsFilter() bool { return p.inner && p.ttl }
+func (p *pitJoin) needsFilter() bool { return p.inner && (p.ttl || p.expire != "") }
+
+// needsMatch reports whether a first ASOF join finds the matched event time
+// (a LEFT join with a ttl).
+func (p *pitJoin) needsMatch() bool { return !p.inner && p.expire != "" }
+
+// matchAlias names the first ASOF join's relation.
+func (p *pitJoin) matchAlias() string { return p.hidden("match") }
+
+func (p *pitJoin) matchKey(k string) string { return p.hidden("mkey_" + k) }
 
 // starHidden lists the right-side columns `d.*` must not show.
 func (p *pitJoin) starHidden() []string {
@@ -97,10 +119,22 @@ func (p *pitJoin) starHidden() []string {
 		}
 		out = append(out, p.timeColumn())
 	}
-	if p.needsFilter() {
+	if p.ttl && p.inner {
 		out = append(out, p.hidden("live"))
 	}
 	return out
+}
+
+// matchHidden lists the first ASOF join's columns, which `*` must not show.
+func (p *pitJoin) matchHidden() []string {
+	if !p.needsMatch() {
+		return nil
+	}
+	var out []string
+	for _, k := range p.g.EntityKeys() {
+		out = append(out, p.matchKey(k))
+	}
+	return append(out, p.hidden("mtime"))
 }
 
 // fromSite is a relation named in a FROM list and where it stands.
@@ -157,7 +191,7 @@ func (s *Session) newPITJoin(q *sql.Query, sites map[int32]fromSite, a sql.AsOf,
 	}
 	j := site.join
 	rv := j.Rarg.GetRangeVar()
-	p := &pitJoin{n: n, tree: q.Tree.Version, a: a, g: g, alias: g.Name, join: j, sel: site.sel, ttl: g.TTL != "", keyExprs: map[string]*pg_query.Node{}}
+	p := &pitJoin{n: n, tree: q.Tree.Version, a: a, g: g, alias: g.Name, join: j, sel: site.sel, expire: g.TTL, keyExprs: map[string]*pg_query.Node{}}
 	if rv.Alias != nil {
 		p.alias = rv.Alias.Aliasname
 		if len(rv.Alias.Colnames) > 0 {
@@ -364,95 +398,68 @@ func usingQualifier(n *pg_query.Node, pits map[*pg_query.JoinExpr]*pitJoin) stri
 	}
 }
 
-// rightSQL is the group's side of the ASOF join: unique per (key, time),
-// with tombstones when the group has a ttl.
+// rightSQL is the group's side of the ASOF join: unique per (key, time).
 func (p *pitJoin) rightSQL() string {
 	if p.rightOverride != nil {
 		return p.rightOverride(p)
 	}
 	g := p.g
-	layout := g.Layout()
-	view := layout.AllRowsView()
-	et := g.EventTime()
-	etq := quoteIdent(et.Name)
-	var keys []string
-	for _, k := range g.EntityKeys() {
-		keys = append(keys, quoteIdent(k))
-	}
-	where := ""
-	if p.a.KnownAt != "" {
-		where = " WHERE " + duckdb.WrittenAtColumn + " <= CAST((" + p.a.KnownAt + ") AS TIMESTAMPTZ)"
-	}
-	var features []*catalog.Feature
+	var cols, keys []string
 	for _, f := range g.Features {
-		if f.Status != catalog.Retired {
-			features = append(features, f)
+		switch {
+		case f.Status == catalog.Retired:
+		case f.EntityKey:
+			cols = append(cols, quoteIdent(f.Name)+" AS "+quoteIdent(p.visibleKey(f.Name)))
+			keys = append(keys, quoteIdent(f.Name))
+		case f.EventTime:
+			cols = append(cols, quoteIdent(f.Name))
+		default:
+			cols = append(cols, "arg_max_null("+quoteIdent(f.Name)+", "+duckdb.SeqColumn+") AS "+quoteIdent(f.Name))
 		}
 	}
-	if !p.ttl {
-		cols := make([]string, 0, len(features))
-		for _, f := range features {
-			switch {
-			case f.EntityKey:
-				cols = append(cols, quoteIdent(f.Name)+" AS "+quoteIdent(p.visibleKey(f.Name)))
-			case f.EventTime:
-				cols = append(cols, etq)
-			default:
-				cols = append(cols, "arg_max_null("+quoteIdent(f.Name)+", "+duckdb.SeqColumn+") AS "+quoteIdent(f.Name))
-			}
-		}
-		return "SELECT " + strings.Join(cols, ", ") + " FROM " + view + where + " GROUP BY " + strings.Join(keys, ", ") + ", " + etq
-	}
-	rows := quoteIdent(p.hidden("rows"))
-	next := quoteIdent(p.hidden("next"))
-	var stored, live, dead []string
-	for _, f := range features {
-		stored = append(stored, quoteIdent(f.Name))
-		name := quoteIdent(f.Name)
-		if f.EntityKey {
-			name = quoteIdent(p.visibleKey(f.Name))
-		}
-		live = append(live, quoteIdent(f.Name)+" AS "+name)
-		dead = append(dead, "CAST(NULL AS "+f.DuckDBType+") AS "+name)
-	}
-	for _, k := range g.EntityKeys() {
-		live = append(live, quoteIdent(k)+" AS "+quoteIdent(p.joinKey(k)))
-		dead = append(dead, quoteIdent(k)+" AS "+quoteIdent(p.joinKey(k)))
-	}
-	// The first time past event time + ttl, in the event time's type.
-	expiry := etq + " + INTERVAL " + duckdb.QuoteString(g.TTL) + " + INTERVAL '1 microsecond'"
-	if strings.EqualFold(et.DuckDBType, "DATE") {
-		expiry = "CAST(" + etq + " + INTERVAL " + duckdb.QuoteString(g.TTL) + " AS DATE) + 1"
-	}
-	live = append(live, etq+" AS "+quoteIdent(p.timeColumn()))
-	dead = append(dead, expiry+" AS "+quoteIdent(p.timeColumn()))
-	if p.needsFilter() {
-		live = append(live, "true AS "+quoteIdent(p.hidden("live")))
-		dead = append(dead, "false AS "+quoteIdent(p.hidden("live")))
-	}
-	// Ordered by (event time, write), the next row's event time differs only
-	// after the last write of an event time: that row is the one kept, and
-	// the next event time says whether a tombstone follows it.
-	return "WITH " + rows + " AS MATERIALIZED (SELECT " + strings.Join(stored, ", ") +
-		", lead(" + etq + ") OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + etq + ", " + duckdb.SeqColumn + ") AS " + next +
-		" FROM " + view + where + " QUALIFY " + next + " IS NULL OR " + next + " > " + etq + ")" +
-		" SELECT " + strings.Join(live, ", ") + " FROM " + rows +
-		" UNION ALL SELECT " + strings.Join(dead, ", ") + " FROM " + rows + " WHERE " + next + " IS NULL OR " + next + " > " + expiry
+	layout := g.Layout()
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + layout.AllRowsView() + p.knownAtWhere() +
+		" GROUP BY " + strings.Join(keys, ", ") + ", " + quoteIdent(g.EventTime().Name)
 }
 
-// onSQL is the ASOF join's condition and, for an inner join with
-// tombstones, the filter joined after it. rename maps the keys of USING
-// point-in-time joins to their hidden names, for the left expressions.
-func (p *pitJoin) onSQL(rename func(*pg_query.ColumnRef)) (string, error) {
+// matchSQL is the right side of the first ASOF join of a LEFT join with a
+// ttl: only the keys and event times (ties need no breaking here: the
+// matched event time is the same whichever row DuckDB picks).
+func (p *pitJoin) matchSQL() string {
+	var cols []string
+	for _, k := range p.g.EntityKeys() {
+		cols = append(cols, quoteIdent(k)+" AS "+quoteIdent(p.matchKey(k)))
+	}
+	cols = append(cols, quoteIdent(p.g.EventTime().Name)+" AS "+quoteIdent(p.hidden("mtime")))
+	layout := p.g.Layout()
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + layout.AllRowsView() + p.knownAtWhere()
+}
+
+func (p *pitJoin) knownAtWhere() string {
+	if p.a.KnownAt == "" {
+		return ""
+	}
+	return " WHERE " + duckdb.WrittenAtColumn + " <= CAST((" + p.a.KnownAt + ") AS TIMESTAMPTZ)"
+}
+
+// onSQL is the ASOF join's condition and, for an inner join with a ttl or
+// tombstones, the filter joined after it; for a LEFT join with a ttl, also
+// the condition of the first ASOF join (matchOn). rename maps the keys of
+// USING point-in-time joins to their hidden names, for the left expressions.
+func (p *pitJoin) onSQL(rename func(*pg_query.ColumnRef)) (on, matchOn string, err error) {
 	a := quoteIdent(p.alias) + "."
+	m := quoteIdent(p.matchAlias()) + "."
 	t := "CAST((" + p.a.Expr + ") AS " + p.g.EventTime().DuckDBType + ")"
-	var conds []string
+	// Expired: the matched event time is older than t - ttl (as AS OF t).
+	expired := func(et string) string {
+		return et + " < " + t + " - INTERVAL " + duckdb.QuoteString(p.expire)
+	}
+	var conds, mconds []string
 	for i, k := range p.g.EntityKeys() {
 		var left string
 		if e := p.keyExprs[k]; e != nil {
-			var err error
 			if left, err = deparseExpr(e, rename, p.tree); err != nil {
-				return "", err
+				return "", "", err
 			}
 		}
 		if p.using {
@@ -461,21 +468,35 @@ func (p *pitJoin) onSQL(rename func(*pg_query.ColumnRef)) (string, error) {
 				left = quoteIdent(p.leftQual) + "." + left
 			}
 		}
+		left = "(" + left + ")"
 		if i == 0 {
 			// DuckDB's ASOF operator matches a NULL time to the latest row
 			// (NULLs sort last); a NULL key matches nothing.
-			left = "CASE WHEN " + t + " IS NULL THEN NULL ELSE (" + left + ") END"
-		} else {
-			left = "(" + left + ")"
+			guard := t + " IS NULL"
+			if p.needsMatch() {
+				mconds = append(mconds, m+quoteIdent(p.matchKey(k))+" = CASE WHEN "+guard+" THEN NULL ELSE "+left+" END")
+				guard = m + quoteIdent(p.hidden("mtime")) + " IS NULL OR " + expired(m+quoteIdent(p.hidden("mtime")))
+			}
+			left = "CASE WHEN " + guard + " THEN NULL ELSE " + left + " END"
+		} else if p.needsMatch() {
+			mconds = append(mconds, m+quoteIdent(p.matchKey(k))+" = "+left)
 		}
 		conds = append(conds, a+quoteIdent(p.joinKey(k))+" = "+left)
 	}
 	conds = append(conds, t+" >= "+a+quoteIdent(p.timeColumn()))
-	out := "ON " + strings.Join(conds, " AND ")
-	if p.needsFilter() {
-		out += " JOIN (SELECT 1 AS " + quoteIdent(p.hidden("one")) + ") AS " + quoteIdent(p.hidden("filter")) + " ON " + a + quoteIdent(p.hidden("live"))
+	on = "ON " + strings.Join(conds, " AND ")
+	if p.needsMatch() {
+		mconds = append(mconds, t+" >= "+m+quoteIdent(p.hidden("mtime")))
+		matchOn = "ON " + strings.Join(mconds, " AND ")
 	}
-	return out, nil
+	if p.needsFilter() {
+		cond := a + quoteIdent(p.hidden("live"))
+		if !p.ttl {
+			cond = "NOT (" + expired(a+quoteIdent(p.timeColumn())) + ")"
+		}
+		on += " JOIN (SELECT 1 AS " + quoteIdent(p.hidden("one")) + ") AS " + quoteIdent(p.hidden("filter")) + " ON " + cond
+	}
+	return on, matchOn, nil
 }
 
 // deparseExpr prints an expression of the user's ON clause back as SQL,
@@ -620,6 +641,13 @@ func pitEdits(q *sql.Query, pits []*pitJoin) ([]edit, error) {
 		if p.inner {
 			join = "ASOF JOIN "
 		}
+		on, matchOn, err := p.onSQL(rename)
+		if err != nil {
+			return nil, err
+		}
+		if p.needsMatch() {
+			join = "ASOF LEFT JOIN (" + p.matchSQL() + ") AS " + quoteIdent(p.matchAlias()) + " " + matchOn + " " + join
+		}
 		edits = append(edits, edit{start: int(t.toks[k].Start), end: p.a.End,
 			text: join + "(" + p.rightSQL() + ") AS " + quoteIdent(p.alias)})
 
@@ -638,10 +666,6 @@ func pitEdits(q *sql.Query, pits []*pitJoin) ([]edit, error) {
 		}
 		if qe <= qs {
 			return nil, lost()
-		}
-		on, err := p.onSQL(rename)
-		if err != nil {
-			return nil, err
 		}
 		start, end := int(t.toks[qs].Start), int(t.toks[qe].End)
 		edits = append(edits, edit{start: start, end: end, text: on})
@@ -757,6 +781,7 @@ func starSQL(pits []*pitJoin, byJoin map[*pg_query.JoinExpr]*pitJoin) string {
 	seen := map[string]bool{}
 	for _, p := range pits {
 		hide = append(hide, quoteAll(p.starHidden())...)
+		hide = append(hide, quoteAll(p.matchHidden())...)
 		if p.needsFilter() {
 			hide = append(hide, quoteIdent(p.hidden("one")))
 		}

@@ -483,6 +483,9 @@ func TestPITJoinAgreesWithAsOf(t *testing.T) {
 	c := srv.Connect(t)
 	Exec(t, c, `CREATE FEATURE GROUP gd (k INTEGER ENTITY KEY, d DATE EVENT TIME, v INTEGER) WITH (ttl = '36 hours')`)
 	Exec(t, c, `CREATE FEATURE GROUP gt (k INTEGER ENTITY KEY, t TIMESTAMP EVENT TIME, v INTEGER) WITH (ttl = '1 day')`)
+	// A month-based ttl: t - '1 month' is not "event time + 1 month" read
+	// backwards at month ends (2024-03-31 - 1 month = 2024-02-29).
+	Exec(t, c, `CREATE FEATURE GROUP gm (k INTEGER ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v INTEGER) WITH (ttl = '1 month')`)
 	rng := rand.New(rand.NewSource(11))
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for stmt := 0; stmt < 30; stmt++ {
@@ -494,6 +497,15 @@ func TestPITJoinAgreesWithAsOf(t *testing.T) {
 		Exec(t, c, "INSERT INTO gd VALUES "+strings.Join(vd, ", "))
 		Exec(t, c, "INSERT INTO gt VALUES "+strings.Join(vt, ", "))
 	}
+	// gm: rows at and around month ends, some at the same event time (the
+	// later write wins).
+	var vm []string
+	for i, d := range []string{"2024-01-29", "2024-01-30", "2024-01-31", "2024-01-31", "2024-02-29", "2024-02-29 12:00", "2024-03-30", "2024-03-31"} {
+		vm = append(vm, fmt.Sprintf("(%d, TIMESTAMPTZ '%s', %d)", i%3, d, i))
+	}
+	Exec(t, c, "INSERT INTO gm VALUES "+strings.Join(vm[:4], ", "))
+	Exec(t, c, "INSERT INTO gm VALUES "+strings.Join(vm[4:], ", "))
+	Exec(t, c, "INSERT INTO gm VALUES (0, TIMESTAMPTZ '2024-01-31', 100), (2, TIMESTAMPTZ '2024-03-30', 101)")
 	var times []time.Time
 	for i := 0; i < 60; i++ {
 		times = append(times, base.Add(time.Duration(rng.Intn(24*24))*time.Hour-24*time.Hour))
@@ -502,13 +514,19 @@ func TestPITJoinAgreesWithAsOf(t *testing.T) {
 		d := base.AddDate(0, 0, rng.Intn(22))
 		times = append(times, d, d.Add(-time.Microsecond), d.Add(12*time.Hour), d.Add(36*time.Hour), d.Add(36*time.Hour+time.Microsecond))
 	}
+	for _, d := range []string{"2024-02-28", "2024-02-29", "2024-03-01", "2024-03-29", "2024-03-30", "2024-03-31", "2024-04-01", "2024-04-29", "2024-04-30", "2024-05-01"} {
+		day, _ := time.Parse("2006-01-02", d)
+		for _, ts := range []time.Time{day, day.Add(-time.Microsecond), day.Add(time.Microsecond), day.Add(12 * time.Hour)} {
+			times = append(times, ts, ts, ts) // once per key (k = index % 3)
+		}
+	}
 	var values []string
 	for i, ts := range times {
 		values = append(values, fmt.Sprintf("(%d, %d, TIMESTAMPTZ '%s')", i, i%3, ts.Format(time.RFC3339Nano)))
 	}
 	Exec(t, c, "CREATE TABLE labels (id INTEGER, k INTEGER, ts TIMESTAMPTZ)")
 	Exec(t, c, "INSERT INTO labels VALUES "+strings.Join(values, ", "))
-	for _, g := range []string{"gd", "gt"} {
+	for _, g := range []string{"gd", "gt", "gm"} {
 		got := QueryStrings(t, c, fmt.Sprintf(`SELECT l.id, x.v FROM labels l LEFT JOIN %s AS OF l.ts x USING (k) ORDER BY l.id`, g))
 		if len(got) != len(times) {
 			t.Fatalf("%s: %d rows for %d labels", g, len(got), len(times))
