@@ -168,8 +168,13 @@ func (c *Catalog) alterThen(ctx context.Context, schema, name string, fn func(co
 	}
 	defer unlock()
 	// Another change of the group may have committed while this one waited.
+	id := cur.ID
 	if cur = c.Lookup(schema, name); cur == nil {
 		return groupMissing(schema, name)
+	}
+	if cur.ID != id {
+		return pgerror.New(pgerror.SerializationFailure, `feature group "%s" was dropped and created again during the change`, displayName(schema, name)).
+			WithHint("Run the statement again.")
 	}
 	g := cur.Clone()
 	g.UpdatedAt = time.Now().UTC()
@@ -249,7 +254,20 @@ func (c *Catalog) AddFeature(ctx context.Context, schema, name string, f *Featur
 		layout := g.Layout()
 		col, _ := layout.Column(f.Name)
 		added = true
-		return c.engine.AddColumn(ctx, conn, &layout, col)
+		if err := c.engine.AddColumn(ctx, conn, &layout, col); err != nil {
+			return err
+		}
+		// Its CHECKs must bind, and hold for the stored rows, which read
+		// NULL for it (as PostgreSQL validates ADD COLUMN ... CHECK).
+		if err := bindChecks(ctx, conn, g); err != nil {
+			return err
+		}
+		for i, chk := range f.Checks {
+			if err := checkStored(ctx, conn, g, f, i, chk); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return added, err
 }

@@ -151,31 +151,43 @@ func (c *Catalog) SetFeatureCheck(ctx context.Context, schema, name, feature, ex
 			}
 			return pgerror.New(e.Code, "invalid CHECK constraint (%s): %s", expr, e.Message)
 		}
-		name := checkName(g.Name, f.Name, 0)
-		var n, first any
-		// A CHECK is violated by a row for which it is false (not NULL), as
-		// on writes (duckdb's constraints).
-		q = "SELECT count(*), CAST(arg_min(" + duckdb.QuoteIdent(f.Name) + ", " + duckdb.SeqColumn + ") AS VARCHAR) FROM " +
-			layout.AllRowsView() + " WHERE NOT (" + expr + ")"
-		if _, err := conn.QueryRow(ctx, q, nil, &n, &first); err != nil {
+		if err := checkStored(ctx, conn, g, f, 0, expr); err != nil {
 			return err
-		}
-		if bad, _ := n.(int64); bad > 0 {
-			rows := "rows"
-			if bad == 1 {
-				rows = "row"
-			}
-			e := pgerror.New(pgerror.CheckViolation, `check constraint "%s" of feature "%s.%s" is violated by %d stored %s`, name, g.Name, f.Name, bad, rows)
-			if s, ok := first.(string); ok {
-				e = e.WithDetail("The first violating row written has %s = %s.", f.Name, s)
-			} else {
-				e = e.WithDetail("The first violating row written has %s = NULL.", f.Name)
-			}
-			return e.WithHint("Correct or delete those rows (DELETE FROM %s WHERE NOT (%s)), or choose a CHECK they meet.", g.Name, expr)
 		}
 		f.Checks, f.UpdatedAt = []string{expr}, g.UpdatedAt
 		return nil
 	})
+}
+
+// checkStored refuses the i-th CHECK expr of feature f when stored rows
+// of g (all of them, through g's all-rows view as conn sees it) break it,
+// with their number.
+func checkStored(ctx context.Context, conn *duckdb.Conn, g *Group, f *Feature, i int, expr string) error {
+	layout := g.Layout()
+	var n, first any
+	// A CHECK is violated by a row for which it is false (not NULL), as
+	// on writes (duckdb's constraints).
+	q := "SELECT count(*), CAST(arg_min(" + duckdb.QuoteIdent(f.Name) + ", " + duckdb.SeqColumn + ") AS VARCHAR) FROM " +
+		layout.AllRowsView() + " WHERE NOT (" + expr + ")"
+	if _, err := conn.QueryRow(ctx, q, nil, &n, &first); err != nil {
+		return err
+	}
+	bad, _ := n.(int64)
+	if bad == 0 {
+		return nil
+	}
+	rows := "rows"
+	if bad == 1 {
+		rows = "row"
+	}
+	e := pgerror.New(pgerror.CheckViolation, `check constraint "%s" of feature "%s.%s" is violated by %d stored %s`,
+		checkName(g.Name, f.Name, i), g.Name, f.Name, bad, rows)
+	value := "NULL"
+	if s, ok := first.(string); ok {
+		value = s
+	}
+	return e.WithDetail("The first violating row written has %s = %s.", f.Name, value).
+		WithHint("Correct or delete those rows (DELETE FROM %s WHERE NOT (%s)), or choose a CHECK they meet.", g.Name, expr)
 }
 
 // DropFeatureCheck removes a feature's CHECK constraints (none: nothing to
@@ -245,7 +257,7 @@ func refName(cr *pg_query.ColumnRef) (name, qual string, ok bool) {
 }
 
 // bindChecks makes sure every CHECK of g binds against its columns (after
-// a type change).
+// a type change, or with an added feature's).
 func bindChecks(ctx context.Context, conn *duckdb.Conn, g *Group) error {
 	var checks []string
 	for _, f := range g.Features {
@@ -263,7 +275,7 @@ func bindChecks(ctx context.Context, conn *duckdb.Conn, g *Group) error {
 		q := "SELECT count(*) FROM (SELECT " + strings.Join(cols, ", ") + ") WHERE NOT (" + chk + ")"
 		if _, err := conn.Exec(ctx, q); err != nil {
 			e := pgerror.Wrap(err)
-			return pgerror.New(e.Code, "CHECK constraint (%s) no longer applies: %s", chk, e.Message)
+			return pgerror.New(e.Code, "invalid CHECK constraint (%s): %s", chk, e.Message)
 		}
 	}
 	return nil

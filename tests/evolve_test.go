@@ -80,6 +80,12 @@ func TestEvolveAddFeature(t *testing.T) {
 	Exec(t, c, `ALTER FEATURE GROUP af ADD FEATURE w DOUBLE PRECISION`)
 	evolveErr(t, c, `ALTER FEATURE GROUP af ADD FEATURE w TEXT`, "42701", `column "w" of feature group "af" already exists`)
 	evolveErr(t, c, `ALTER FEATURE GROUP af ADD FEATURE z INTEGER NOT NULL`, "23502", "")
+	// Its CHECK must bind and hold for the stored rows, which read NULL.
+	evolveErr(t, c, `ALTER FEATURE GROUP af ADD FEATURE z INTEGER CHECK (nonexistent > 0)`, "42703", "")
+	evolveErr(t, c, `ALTER FEATURE GROUP af ADD FEATURE z INTEGER CHECK (z IS NOT NULL)`, "23514",
+		`check constraint "af_z_check" of feature "af.z" is violated by 60001 stored rows`)
+	Exec(t, c, `ALTER FEATURE GROUP af ADD FEATURE pos INTEGER CHECK (pos > 0)`)
+	evolveErr(t, c, `INSERT INTO af (id, et, v, pos) VALUES (9, '2024-02-09', 9, 0)`, "23514", `new row for relation "af" violates check constraint "af_pos_check"`)
 	check := func(stage string) {
 		t.Helper()
 		wantText(t, c, `SELECT count(*), count(w) FROM af`, "60001 0")
@@ -99,8 +105,8 @@ func TestEvolveAddFeature(t *testing.T) {
 	c = srv.Connect(t)
 	check("after a restart")
 	// The flushed file holds the new column; the older one does not.
-	wantText(t, c, `SELECT row_count, columns FROM feature_store.files WHERE group_name = 'af' ORDER BY file_id`, "60000 {id,et,v}|1 {id,et,v,w}")
-	Exec(t, c, `INSERT INTO af VALUES (3, '2024-02-03', 3, 0.5)`)
+	wantText(t, c, `SELECT row_count, columns FROM feature_store.files WHERE group_name = 'af' ORDER BY file_id`, "60000 {id,et,v}|1 {id,et,v,w,pos}")
+	Exec(t, c, `INSERT INTO af (id, et, v, w) VALUES (3, '2024-02-03', 3, 0.5)`)
 	wantText(t, c, `SELECT count(w), sum(w) FROM af`, "1 0.5")
 	wantLookup(t, c, `SELECT v, w FROM af AS OF now() WHERE id = $1`, "3 0.5", 3)
 }
