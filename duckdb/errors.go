@@ -18,6 +18,9 @@ var (
 	reAlreadyExists = regexp.MustCompile(`^(?:Table|View) with name "?([^"]+?)"? already exists`)
 	reSchemaExists  = regexp.MustCompile(`^Schema with name "?([^"]+?)"? already exists`)
 	reConvert       = regexp.MustCompile(`^Could not convert string '(.*)' to '?([A-Z0-9_ ]+?)'?$`)
+	// reRegMissing: what the planner's pg_catalog (planner/pgcatalog.sql)
+	// raises with error() for an unknown name in a reg* cast.
+	reRegMissing = regexp.MustCompile(`^(relation|type|schema|role) ".*" does not exist$`)
 )
 
 // TranslateError turns a DuckDB error into a PostgreSQL-shaped *pgerror.Error
@@ -79,7 +82,10 @@ func TranslateError(err error) error {
 		code = pgerror.SyntaxError
 	case duckdbdrv.ErrorTypeConversion, duckdbdrv.ErrorTypeInvalidInput:
 		code = pgerror.InvalidTextRepresentation
-		if strings.Contains(msg, "out of range") {
+		if m := reRegMissing.FindStringSubmatch(msg); m != nil {
+			code = map[string]string{"relation": pgerror.UndefinedTable, "type": pgerror.UndefinedObject,
+				"schema": pgerror.InvalidSchemaName, "role": pgerror.UndefinedObject}[m[1]]
+		} else if strings.Contains(msg, "out of range") {
 			code = pgerror.NumericValueOutOfRange
 		} else if m := reConvert.FindStringSubmatch(msg); m != nil {
 			t := pgTypeName(m[2])

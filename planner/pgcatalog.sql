@@ -510,56 +510,69 @@ CREATE OR REPLACE MACRO {{cat}}.main.quote_ident(_s) AS
 -- reg* casts. PostgreSQL's reg types are OIDs that print as names; DuckDB
 -- has no such type, so the planner turns a cast of a literal (or parameter)
 -- into the OID (*_in) and a cast of anything else into the name (*_out).
+-- *_in take text: a parameter gets that type when the statement is prepared.
 
--- fh_parse_name: a possibly qualified, possibly quoted name as a list.
-CREATE OR REPLACE MACRO {{cat}}.main.fh_parse_name(_s) AS
-    list_transform(regexp_extract_all(_s, '("([^"]|"")*"|[^."]+)'),
-                   _fh_part -> CASE WHEN _fh_part LIKE '"%' THEN replace(_fh_part[2:-2], '""', '"') ELSE lower(_fh_part) END);
+-- A possibly qualified, possibly quoted name: its last part and its schema
+-- (NULL when unqualified), as PostgreSQL folds and unquotes them. (No
+-- lambdas or overloaded functions of the argument: a parameter would leave
+-- the prepared statement untyped.)
+CREATE OR REPLACE MACRO {{cat}}.main.fh_unquote(_p) AS
+    CASE WHEN _p LIKE '"%' THEN replace(substr(_p, 2, length(_p) - 2), '""', '"') ELSE lower(_p) END;
+CREATE OR REPLACE MACRO {{cat}}.main.fh_name_part(_s) AS
+    {{cat}}.main.fh_unquote(regexp_extract(_s, '("(?:[^"]|"")*"|[^."]+)$', 1));
+CREATE OR REPLACE MACRO {{cat}}.main.fh_schema_part(_s) AS
+    CASE WHEN regexp_full_match(_s, '("(?:[^"]|"")*"|[^."]+)\.("(?:[^"]|"")*"|[^."]+)')
+         THEN {{cat}}.main.fh_unquote(regexp_extract(_s, '^("(?:[^"]|"")*"|[^."]+)\.', 1)) END;
 
-CREATE OR REPLACE MACRO {{cat}}.main.regclass_in(_s) AS
+CREATE OR REPLACE MACRO {{cat}}.main.fh_regclass_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL
          WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
          ELSE coalesce(
              (SELECT fhv_oid FROM {{cat}}.main.fh_visible
-              WHERE CASE WHEN len({{cat}}.main.fh_parse_name(_s)) > 1
-                         THEN fhv_nsp = {{cat}}.main.fh_parse_name(_s)[-2] AND fhv_name = {{cat}}.main.fh_parse_name(_s)[-1]
-                         ELSE fhv_name = {{cat}}.main.fh_parse_name(_s)[1] AND fhv_visible END
+              WHERE fhv_name = {{cat}}.main.fh_name_part(_s)
+                AND coalesce(fhv_nsp = {{cat}}.main.fh_schema_part(_s), fhv_visible)
               ORDER BY fhv_nsp = 'pg_catalog' DESC LIMIT 1),
              error('relation "' || _s || '" does not exist')) END;
+CREATE OR REPLACE MACRO {{cat}}.main.regclass_in(_s) AS {{cat}}.main.fh_regclass_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regclass_out(_o) AS
     coalesce((SELECT CASE WHEN fhv_visible THEN {{cat}}.main.quote_ident(fhv_name)
                           ELSE {{cat}}.main.quote_ident(fhv_nsp) || '.' || {{cat}}.main.quote_ident(fhv_name) END
               FROM {{cat}}.main.fh_visible WHERE fhv_oid = _o), CAST(_o AS VARCHAR));
 
-CREATE OR REPLACE MACRO {{cat}}.main.regtype_in(_s) AS
+CREATE OR REPLACE MACRO {{cat}}.main.fh_regtype_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL
          WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
          ELSE coalesce(
              (SELECT min(fht_oid) FROM {{cat}}.main.fh_types
               WHERE fht_name = regexp_replace(lower(_s), '^pg_catalog\.', '')
                  OR fht_display = regexp_replace(lower(_s), '^pg_catalog\.', '')),
-             {{cat}}.main.fh_pg_typid(lower(_s)) ,
+             CASE WHEN _s LIKE '%]'
+                  THEN (SELECT fht_array FROM {{cat}}.main.fh_types WHERE fht_oid = {{cat}}.main.fh_pg_base_oid(lower(_s)))
+                  ELSE {{cat}}.main.fh_pg_base_oid(lower(_s)) END,
              error('type "' || _s || '" does not exist')) END;
+CREATE OR REPLACE MACRO {{cat}}.main.regtype_in(_s) AS {{cat}}.main.fh_regtype_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regtype_out(_o) AS
     CASE WHEN _o = 0 OR EXISTS (SELECT 1 FROM {{cat}}.main.fh_types WHERE fht_oid = _o) THEN {{cat}}.main.format_type(_o, NULL)
          ELSE CAST(_o AS VARCHAR) END;
 
-CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_in(_s) AS
+CREATE OR REPLACE MACRO {{cat}}.main.fh_regnamespace_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL
          WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
-         ELSE coalesce((SELECT fhs_oid FROM {{cat}}.main.fh_nsps WHERE fhs_name = {{cat}}.main.fh_parse_name(_s)[1]),
+         ELSE coalesce((SELECT fhs_oid FROM {{cat}}.main.fh_nsps WHERE fhs_name = {{cat}}.main.fh_name_part(_s)),
                        error('schema "' || _s || '" does not exist')) END;
+CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_in(_s) AS {{cat}}.main.fh_regnamespace_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_out(_o) AS
     coalesce((SELECT {{cat}}.main.quote_ident(fhs_name) FROM {{cat}}.main.fh_nsps WHERE fhs_oid = _o), CAST(_o AS VARCHAR));
 
-CREATE OR REPLACE MACRO {{cat}}.main.regrole_in(_s) AS
+CREATE OR REPLACE MACRO {{cat}}.main.fh_regrole_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL
          WHEN regexp_full_match(CAST(_s AS VARCHAR), '\d+') THEN CAST(_s AS BIGINT)
-         ELSE coalesce((SELECT fho_oid FROM {{cat}}.main.fh_roles WHERE fho_name = {{cat}}.main.fh_parse_name(_s)[1]),
+         ELSE coalesce((SELECT fho_oid FROM {{cat}}.main.fh_roles WHERE fho_name = {{cat}}.main.fh_name_part(_s)),
                        error('role "' || _s || '" does not exist')) END;
+CREATE OR REPLACE MACRO {{cat}}.main.regrole_in(_s) AS {{cat}}.main.fh_regrole_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regrole_out(_o) AS
     coalesce((SELECT fho_name FROM {{cat}}.main.fh_roles WHERE fho_oid = _o), CAST(_o AS VARCHAR));

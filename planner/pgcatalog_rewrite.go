@@ -345,7 +345,7 @@ func (r *pgRewriter) typeCast(tc *pg_query.TypeCast) {
 	// is shown (a select-list item, cast to text), then its name as
 	// PostgreSQL prints it. Anything else (an OID column) shows as the name.
 	call, closing := pgCatalogPrefix+fn+"_out(", ")"
-	if c := tc.Arg.GetAConst(); c != nil && c.GetSval() != nil || tc.Arg.GetParamRef() != nil {
+	if namesObject(tc.Arg) {
 		if r.shown[tc] {
 			call, closing = call+pgCatalogPrefix+fn+"_in(", "))"
 		} else {
@@ -378,6 +378,21 @@ func (r *pgRewriter) typeCast(tc *pg_query.TypeCast) {
 	}
 }
 
+// namesObject: a reg* cast of a string literal, a parameter or text looks
+// the name up; of anything else (an OID column) it shows the name.
+func namesObject(n *pg_query.Node) bool {
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil || n.GetParamRef() != nil {
+		return true
+	}
+	if tc := n.GetTypeCast(); tc != nil && tc.TypeName != nil && len(tc.TypeName.Names) > 0 {
+		switch tc.TypeName.Names[len(tc.TypeName.Names)-1].GetString_().GetSval() {
+		case "text", "varchar", "name", "bpchar":
+			return true
+		}
+	}
+	return false
+}
+
 // tokenBefore is the index of the token just before position pos.
 func (r *pgRewriter) tokenBefore(pos int) int {
 	i := r.tokenAt(int32(pos))
@@ -388,38 +403,47 @@ func (r *pgRewriter) tokenBefore(pos int) int {
 }
 
 // operandStart finds where the operand of the postfix cast at token i
-// starts: a parenthesised expression or call (with its dotted name), or a
-// dotted name, literal or parameter.
+// starts: a literal, parameter or dotted name, a parenthesised expression
+// or call, with subscripts and earlier casts (x::text::regclass).
 func (r *pgRewriter) operandStart(i int) int {
 	j := i - 1
-	if j < 0 {
-		return -1
-	}
-	if r.tokText(j) == ")" {
-		depth := 0
-		for ; j >= 0; j-- {
-			switch r.tokText(j) {
-			case ")":
-				depth++
-			case "(":
-				depth--
+	for j >= 0 {
+		switch r.tokText(j) {
+		case ")", "]":
+			open := map[string]string{")": "(", "]": "["}[r.tokText(j)]
+			closeTok, depth := r.tokText(j), 0
+			for ; j >= 0; j-- {
+				switch r.tokText(j) {
+				case closeTok:
+					depth++
+				case open:
+					depth--
+				}
+				if depth == 0 {
+					break
+				}
 			}
-			if depth == 0 {
-				break
+			if j < 0 {
+				return -1
+			}
+			if open == "[" {
+				j-- // the subscripted expression
+				continue
+			}
+			if j > 0 && r.isName(j-1) && r.toks[j-1].KeywordKind != pg_query.KeywordKind_RESERVED_KEYWORD {
+				j-- // a call: its name
 			}
 		}
-		if j < 0 {
-			return -1
+		for j >= 2 && r.tokText(j-1) == "." && r.isName(j-2) {
+			j -= 2
 		}
-		if j == 0 || !r.isName(j-1) || r.toks[j-1].KeywordKind == pg_query.KeywordKind_RESERVED_KEYWORD {
-			return int(r.toks[j].Start)
+		if j >= 2 && r.tokText(j-1) == "::" {
+			j -= 2 // the operand of the cast before
+			continue
 		}
-		j-- // a call: its name
+		return int(r.toks[j].Start)
 	}
-	for j >= 2 && r.tokText(j-1) == "." && r.isName(j-2) {
-		j -= 2
-	}
-	return int(r.toks[j].Start)
+	return -1
 }
 
 var regexOps = map[string]bool{"~": true, "!~": true, "~*": true, "!~*": true}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -180,4 +181,42 @@ func recordPostgres15(t *testing.T, setup, script string) string {
 		t.Fatalf("setup on PostgreSQL failed:\n%s", out)
 	}
 	return runPsqlScript(t, "127.0.0.1", port, script)
+}
+
+// TestCatalogQueriesWithParameters: catalog queries as drivers send them,
+// prepared with parameters (extended protocol), typed and described.
+func TestCatalogQueriesWithParameters(t *testing.T) {
+	srv := StartServer(t)
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP g (k BIGINT ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v NUMERIC(12,4) NOT NULL, e REAL[4])`)
+	Exec(t, c, `COMMENT ON FEATURE g.v IS 'the value'`)
+	got := QueryStrings(t, c, `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
+		pg_catalog.col_description(a.attrelid, a.attnum), c.oid::pg_catalog.regclass::text
+		FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+		WHERE c.relname = $1 AND a.attnum > $2 AND NOT a.attisdropped ORDER BY a.attnum`, "g", 0)
+	want := [][]string{
+		{"k", "bigint", "t", "NULL", "g"},
+		{"t", "timestamp with time zone", "f", "NULL", "g"},
+		{"v", "numeric(12,4)", "t", "the value", "g"},
+		{"e", "real[]", "f", "NULL", "g"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("columns of g:\n got %v\nwant %v", got, want)
+	}
+	got = QueryStrings(t, c, `SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0`, "public.g")
+	if fmt.Sprint(got) != "[[4]]" {
+		t.Fatalf("attributes of $1::regclass: %v", got)
+	}
+	_, err := c.Exec(context.Background(), `SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass`, "nosuch")
+	if err == nil || !strings.Contains(err.Error(), `relation "nosuch" does not exist`) || sqlstate(err) != "42P01" {
+		t.Fatalf("unknown relation: %v", err)
+	}
+	_, err = c.Exec(context.Background(), `SELECT $1::regtype::oid`, "nosuch")
+	if err == nil || sqlstate(err) != "42704" {
+		t.Fatalf("unknown type: %v", err)
+	}
+	got = QueryStrings(t, c, `SELECT $1::regclass, $2::regtype::oid`, `"public".G`, "real[]")
+	if fmt.Sprint(got) != "[[g 1021]]" {
+		t.Fatalf("$1::regclass shown, $2::regtype::oid: %v", got)
+	}
 }

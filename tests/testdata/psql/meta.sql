@@ -37,6 +37,10 @@ CREATE VIEW v AS SELECT id, name FROM plain;
 \d
 \dt ml.*
 \dt feature_store.*
+-- visibility follows search_path
+SET search_path = ml, public;
+\dt
+RESET search_path;
 \df
 -- describing a feature group and an ordinary table
 \d demographics
