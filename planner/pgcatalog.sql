@@ -116,6 +116,10 @@ CREATE OR REPLACE MACRO {{cat}}.main.format_type(_oid, _mod) AS
          THEN {{cat}}.main.fh_format_base({{cat}}.main.fh_array_elem(_oid), _mod) || '[]'
          ELSE coalesce({{cat}}.main.fh_format_base(_oid, _mod), '???') END;
 
+-- quote_ident as PostgreSQL quotes names (keywords aside).
+CREATE OR REPLACE MACRO {{cat}}.main.quote_ident(_s) AS
+    CASE WHEN regexp_full_match(_s, '[a-z_][a-z0-9_$]*') THEN _s ELSE '"' || replace(_s, '"', '""') || '"' END;
+
 -- Namespaces and relations ---------------------------------------------------
 
 -- pg_catalog is 11 and public's owner is pg_database_owner, as in
@@ -140,6 +144,29 @@ SELECT v.view_oid AS oid, g.group_id, g.schema_name, g.group_name, g.description
 FROM {{db}}.feature_store.feature_groups g
 JOIN duckdb_views() v ON v.database_name = {{db_lit}} AND v.schema_name = g.schema_name AND v.view_name = g.group_name;
 
+-- fh_indexes: the indexes of ordinary tables, PRIMARY KEY and UNIQUE
+-- constraints' (named as PostgreSQL names them: <table>_pkey) and CREATE
+-- INDEX's. DuckDB's are ART indexes; they show as btree, PostgreSQL's
+-- default, which is what clients know.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_indexes AS
+SELECT oid, relname, nspname, indrelid, indisprimary, indisunique, conindex, indkey,
+       'CREATE ' || CASE WHEN indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || {{cat}}.main.quote_ident(relname)
+       || ' ON ' || {{cat}}.main.quote_ident(nspname) || '.' || {{cat}}.main.quote_ident(tablename) || ' USING btree (' || cols || ')' AS def
+FROM (
+    SELECT k.table_oid * 1000 + 500 + k.constraint_index AS oid,
+           CASE WHEN k.constraint_type = 'PRIMARY KEY' THEN k.table_name || '_pkey' ELSE k.constraint_name END AS relname,
+           k.schema_name AS nspname, k.table_name AS tablename, k.table_oid AS indrelid,
+           k.constraint_type = 'PRIMARY KEY' AS indisprimary, true AS indisunique, k.constraint_index AS conindex,
+           CAST(list_transform(k.constraint_column_indexes, x -> x + 1) AS SMALLINT[]) AS indkey,
+           array_to_string(k.constraint_column_names, ', ') AS cols
+    FROM duckdb_constraints() k
+    WHERE k.database_name = {{db_lit}} AND k.schema_name <> {{internal}} AND k.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+    UNION ALL
+    SELECT i.index_oid, i.index_name, i.schema_name, i.table_name, i.table_oid, false, i.is_unique, NULL,
+           CAST([] AS SMALLINT[]), replace(regexp_replace(i.expressions, '^\[(.*)\]$', '\1'), '', '')
+    FROM duckdb_indexes() i
+    WHERE i.database_name = {{db_lit}} AND i.schema_name <> {{internal}});
+
 -- fh_relations: every relation a client sees. A feature group is a table
 -- (relkind 'r'): it is read, written (INSERT, COPY, DELETE, TRUNCATE) and
 -- described like one, and psql's \dt lists tables only.
@@ -161,6 +188,9 @@ LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
 -- its sources as of now
 LEFT JOIN {{db}}.feature_store.feature_views fv ON fv.schema_name = v.schema_name AND fv.view_name = v.view_name
 WHERE v.database_name = {{db_lit}} AND v.schema_name <> {{internal}} AND NOT v.internal
+UNION ALL
+SELECT i.oid, i.nspname, i.relname, 'i', CAST(len(i.indkey) AS SMALLINT), NULL, NULL, false, NULL
+FROM {{cat}}.main.fh_indexes i
 UNION ALL
 SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL
 FROM duckdb_tables() t
@@ -206,10 +236,12 @@ FROM {{cat}}.main.fh_columns a WHERE a.attdefault IS NOT NULL;
 -- with their definition. A feature group's CHECKs are named as
 -- catalog.checkName names them (PostgreSQL's names for unnamed checks).
 CREATE OR REPLACE VIEW {{cat}}.main.fh_constraints AS
-SELECT k.table_oid * 1000 + k.constraint_index AS oid, k.constraint_name AS conname,
+SELECT k.table_oid * 1000 + k.constraint_index AS oid,
+       CASE WHEN k.constraint_type = 'PRIMARY KEY' THEN k.table_name || '_pkey' ELSE k.constraint_name END AS conname,
        CASE k.constraint_type WHEN 'CHECK' THEN 'c' WHEN 'PRIMARY KEY' THEN 'p' WHEN 'UNIQUE' THEN 'u' ELSE 'f' END AS contype,
        k.table_oid AS conrelid, CAST(list_transform(k.constraint_column_indexes, x -> x + 1) AS SMALLINT[]) AS conkey,
        CAST(NULL AS BIGINT) AS confrelid,
+       CASE WHEN k.constraint_type IN ('PRIMARY KEY', 'UNIQUE') THEN k.table_oid * 1000 + 500 + k.constraint_index ELSE 0 END AS conindid,
        CASE k.constraint_type
            WHEN 'CHECK' THEN 'CHECK ' || k.expression
            WHEN 'PRIMARY KEY' THEN 'PRIMARY KEY (' || array_to_string(k.constraint_column_names, ', ') || ')'
@@ -220,20 +252,20 @@ FROM duckdb_constraints() k JOIN {{cat}}.main.fh_relations r ON r.oid = k.table_
 WHERE k.constraint_type IN ('CHECK', 'PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
 UNION ALL
 SELECT g.oid * 1000 + f.position * 10 + i, g.group_name || '_' || f.feature_name || '_check' || CASE WHEN i > 1 THEN CAST(i - 1 AS VARCHAR) ELSE '' END,
-       'c', g.oid, [CAST(f.position AS SMALLINT)], NULL, 'CHECK (' || expr || ')'
+       'c', g.oid, [CAST(f.position AS SMALLINT)], NULL, 0, 'CHECK (' || expr || ')'
 FROM (SELECT f.*, unnest(f.checks) AS expr, generate_subscripts(f.checks, 1) AS i FROM {{db}}.feature_store.features f WHERE f.status <> 'retired') f
 JOIN {{cat}}.main.fh_groups g ON g.group_id = f.group_id
 UNION ALL
 SELECT g.oid * 1000 + 999 - i, g.group_name || '_check' || CASE WHEN i > 1 THEN CAST(i - 1 AS VARCHAR) ELSE '' END,
-       'c', g.oid, NULL, NULL, 'CHECK (' || expr || ')'
+       'c', g.oid, NULL, NULL, 0, 'CHECK (' || expr || ')'
 FROM (SELECT g.*, unnest(g.table_checks) AS expr, generate_subscripts(g.table_checks, 1) AS i FROM {{cat}}.main.fh_groups g) g;
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_class AS
 SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CAST(0 AS BIGINT) AS reloftype,
-       CAST(10 AS BIGINT) AS relowner, CAST(CASE WHEN r.relkind = 'r' THEN 2 ELSE 0 END AS BIGINT) AS relam,
+       CAST(10 AS BIGINT) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS BIGINT) AS relam,
        CASE WHEN r.relkind = 'r' THEN r.oid ELSE 0 END AS relfilenode, CAST(0 AS BIGINT) AS reltablespace,
        0 AS relpages, CAST(-1 AS REAL) AS reltuples, 0 AS relallvisible, CAST(0 AS BIGINT) AS reltoastrelid,
-       false AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind, r.natts AS relnatts,
+       EXISTS (SELECT 1 FROM {{cat}}.main.fh_indexes i WHERE i.indrelid = r.oid) AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind, r.natts AS relnatts,
        CAST((SELECT count(*) FROM {{cat}}.main.fh_constraints k WHERE k.conrelid = r.oid AND k.contype = 'c') AS SMALLINT) AS relchecks,
        false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
        false AS relforcerowsecurity, true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
@@ -243,7 +275,7 @@ FROM {{cat}}.main.fh_relations r JOIN {{cat}}.main.pg_namespace n ON n.nspname =
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_constraint AS
 SELECT k.oid, k.conname, c.relnamespace AS connamespace, k.contype, false AS condeferrable, false AS condeferred,
-       true AS convalidated, k.conrelid, CAST(0 AS BIGINT) AS contypid, CAST(0 AS BIGINT) AS conindid,
+       true AS convalidated, k.conrelid, CAST(0 AS BIGINT) AS contypid, CAST(k.conindid AS BIGINT) AS conindid,
        CAST(0 AS BIGINT) AS conparentid, coalesce(k.confrelid, 0) AS confrelid, ' ' AS confupdtype, ' ' AS confdeltype,
        ' ' AS confmatchtype, true AS conislocal, 0 AS coninhcount, false AS connoinherit, k.conkey,
        CAST(NULL AS SMALLINT[]) AS confkey, CAST(NULL AS BIGINT[]) AS conpfeqop, CAST(NULL AS BIGINT[]) AS conppeqop,
@@ -341,12 +373,6 @@ WHERE f.database_name = {{db_lit}} AND NOT f.internal AND f.schema_name <> {{int
 
 -- What featurehouse does not have: empty, with PostgreSQL's columns, so
 -- that the queries clients send bind and find nothing.
-CREATE OR REPLACE TABLE {{cat}}.main.pg_index (
-    indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indnkeyatts SMALLINT, indisunique BOOLEAN,
-    indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN,
-    indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN, indislive BOOLEAN,
-    indisreplident BOOLEAN, indkey SMALLINT[], indcollation BIGINT[], indclass BIGINT[], indoption SMALLINT[],
-    indexprs VARCHAR, indpred VARCHAR);
 CREATE OR REPLACE TABLE {{cat}}.main.pg_inherits (
     inhrelid BIGINT, inhparent BIGINT, inhseqno INTEGER, inhdetachpending BOOLEAN);
 CREATE OR REPLACE TABLE {{cat}}.main.pg_policy (
@@ -379,8 +405,6 @@ CREATE OR REPLACE TABLE {{cat}}.main.pg_extension (
 CREATE OR REPLACE TABLE {{cat}}.main.pg_matviews (
     schemaname VARCHAR, matviewname VARCHAR, matviewowner VARCHAR, tablespace VARCHAR, hasindexes BOOLEAN,
     ispopulated BOOLEAN, definition VARCHAR);
-CREATE OR REPLACE TABLE {{cat}}.main.pg_indexes (
-    schemaname VARCHAR, tablename VARCHAR, indexname VARCHAR, tablespace VARCHAR, indexdef VARCHAR);
 
 -- Functions ------------------------------------------------------------------
 
@@ -430,8 +454,9 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_viewdef(_v) AS
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_viewdef(_v) AS {{cat}}.main.fh_viewdef(_v),
     (_v, _pretty) AS {{cat}}.main.fh_viewdef(_v);
 
-CREATE OR REPLACE MACRO {{cat}}.main.pg_get_indexdef(_i) AS CAST(NULL AS VARCHAR),
-    (_i, _col, _pretty) AS CAST(NULL AS VARCHAR);
+CREATE OR REPLACE VIEW {{cat}}.main.fh_idefs AS SELECT oid AS fhi_oid, def AS fhi_def FROM {{cat}}.main.fh_indexes;
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_indexdef(_i) AS (SELECT fhi_def FROM {{cat}}.main.fh_idefs WHERE fhi_oid = _i),
+    (_i, _col, _pretty) AS (SELECT fhi_def FROM {{cat}}.main.fh_idefs WHERE fhi_oid = _i AND _col = 0);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_partkeydef(_r) AS CAST(NULL AS VARCHAR);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_statisticsobjdef_columns(_s) AS CAST(NULL AS VARCHAR);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_relation_is_publishable(_r) AS false;
@@ -504,8 +529,6 @@ CREATE OR REPLACE MACRO {{cat}}.main.array_upper(_a, _d) AS
 CREATE OR REPLACE MACRO {{cat}}.main.array_lower(_a, _d) AS
     CASE WHEN _d = 1 AND len(_a) > 0 THEN 1 END;
 
-CREATE OR REPLACE MACRO {{cat}}.main.quote_ident(_s) AS
-    CASE WHEN regexp_full_match(_s, '[a-z_][a-z0-9_$]*') THEN _s ELSE '"' || replace(_s, '"', '""') || '"' END;
 
 -- reg* casts. PostgreSQL's reg types are OIDs that print as names; DuckDB
 -- has no such type, so the planner turns a cast of a literal (or parameter)
@@ -583,6 +606,19 @@ CREATE OR REPLACE MACRO {{cat}}.main.regproc_in(_s) AS regexp_replace(CAST(_s AS
 CREATE OR REPLACE MACRO {{cat}}.main.regproc_out(_o) AS CAST(_o AS VARCHAR);
 
 -- Views that use the functions above.
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_index AS
+SELECT i.oid AS indexrelid, i.indrelid, CAST(len(i.indkey) AS SMALLINT) AS indnatts, CAST(len(i.indkey) AS SMALLINT) AS indnkeyatts,
+       i.indisunique, false AS indnullsnotdistinct, i.indisprimary, false AS indisexclusion, true AS indimmediate,
+       false AS indisclustered, true AS indisvalid, false AS indcheckxmin, true AS indisready, true AS indislive,
+       false AS indisreplident, i.indkey, CAST(NULL AS BIGINT[]) AS indcollation, CAST(NULL AS BIGINT[]) AS indclass,
+       CAST(NULL AS SMALLINT[]) AS indoption, CAST(NULL AS VARCHAR) AS indexprs, CAST(NULL AS VARCHAR) AS indpred
+FROM {{cat}}.main.fh_indexes i;
+
+CREATE OR REPLACE VIEW {{cat}}.main.pg_indexes AS
+SELECT i.nspname AS schemaname, t.relname AS tablename, i.relname AS indexname, CAST(NULL AS VARCHAR) AS tablespace,
+       i.def AS indexdef
+FROM {{cat}}.main.fh_indexes i JOIN {{cat}}.main.fh_relations t ON t.oid = i.indrelid;
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_views AS
 SELECT r.nspname AS schemaname, r.relname AS viewname, {{superuser}} AS viewowner,

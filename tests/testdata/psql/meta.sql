@@ -20,7 +20,7 @@ CREATE FEATURE GROUP ml.txn (
     tags        TEXT[],
     CHECK (note <> '')
 );
-CREATE TABLE plain (id integer NOT NULL, name text DEFAULT 'x', qty integer CHECK (qty > 0), price DECIMAL(12,3), seen TIMESTAMPTZ, vals DOUBLE PRECISION[]);
+CREATE TABLE plain (id integer PRIMARY KEY, name text DEFAULT 'x', qty integer CHECK (qty > 0), price DECIMAL(12,3), seen TIMESTAMPTZ, vals DOUBLE PRECISION[]);
 COMMENT ON TABLE plain IS 'an ordinary table';
 COMMENT ON COLUMN plain.qty IS 'how many';
 CREATE VIEW v AS SELECT id, name FROM plain;
@@ -37,6 +37,7 @@ CREATE VIEW v AS SELECT id, name FROM plain;
 \d
 \dt ml.*
 \dt feature_store.*
+\di
 -- visibility follows search_path
 SET search_path = ml, public;
 \dt

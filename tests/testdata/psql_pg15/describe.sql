@@ -10,3 +10,4 @@
 \d plain
 \d+ plain
 \d v
+\di

@@ -23,6 +23,7 @@ CREATE FEATURE GROUP ml.txn (
     CHECK (kind IN ('a', 'b'))
 ) WITH (partition_by = 'day');
 COMMENT ON FEATURE ml.txn.kind IS 'Kind of transaction';
-CREATE TABLE plain (id integer NOT NULL, name text, qty integer DEFAULT 0 CHECK (qty > 0));
+CREATE TABLE plain (id integer PRIMARY KEY, name text UNIQUE, qty integer DEFAULT 0 CHECK (qty > 0));
+CREATE INDEX plain_qty ON plain (qty);
 COMMENT ON COLUMN plain.name IS 'a name';
 CREATE VIEW v AS SELECT id, name FROM plain;

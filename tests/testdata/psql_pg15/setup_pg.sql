@@ -24,6 +24,7 @@ CREATE TABLE ml.txn (
     CHECK (kind IN ('a', 'b'))
 );
 COMMENT ON COLUMN ml.txn.kind IS 'Kind of transaction';
-CREATE TABLE plain (id integer NOT NULL, name text, qty integer DEFAULT 0 CHECK (qty > 0));
+CREATE TABLE plain (id integer PRIMARY KEY, name text UNIQUE, qty integer DEFAULT 0 CHECK (qty > 0));
+CREATE INDEX plain_qty ON plain (qty);
 COMMENT ON COLUMN plain.name IS 'a name';
 CREATE VIEW v AS SELECT id, name FROM plain;
