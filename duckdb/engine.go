@@ -159,7 +159,6 @@ func (e *Engine) bootstrap(ctx context.Context) error {
 		"CREATE SEQUENCE IF NOT EXISTS " + InternalSchema + ".file_seq START 1",
 		manifestDDL,
 	}
-	stmts = append(stmts, manifestMigrations...)
 	if e.cfg.Threads > 0 {
 		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.cfg.Threads))
 	}
@@ -172,7 +171,7 @@ func (e *Engine) bootstrap(ctx context.Context) error {
 			return fmt.Errorf("duckdb: bootstrap %q: %w", q, err)
 		}
 	}
-	return nil
+	return e.migrateManifest(ctx)
 }
 
 // DB is the internal connection pool (system tables, catalog changes).

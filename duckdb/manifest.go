@@ -26,15 +26,32 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS feature_store.files (
 	columns VARCHAR[] NOT NULL,
 	added_version BIGINT NOT NULL,
 	removed_version BIGINT,
-	created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+	created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+	column_types VARCHAR[]
 )`
 
-// manifestMigrations bring an older manifest up to date. column_types: the
-// DuckDB type of each of a file's columns (NULL for files written before
-// SET DATA TYPE existed, which all have the types the group was created
-// with).
-var manifestMigrations = []string{
-	`ALTER TABLE feature_store.files ADD COLUMN IF NOT EXISTS column_types VARCHAR[]`,
+// migrateManifest brings a manifest made before column_types up to date
+// (NULL for its files: they were written before SET DATA TYPE existed, so
+// they all have the types their group was created with). The ALTER runs
+// only when the column is missing, and is checkpointed at once: DuckDB
+// fails to replay from its WAL an ADD COLUMN on a table with a DEFAULT
+// now() column ("GetDefaultDatabase with no default database set"), which
+// would leave the database unopenable after a crash.
+func (e *Engine) migrateManifest(ctx context.Context) error {
+	var n any
+	if err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+		WHERE schema_name = 'feature_store' AND table_name = 'files' AND column_name = 'column_types'`).Scan(&n); err != nil {
+		return fmt.Errorf("duckdb: migrate manifest: %w", err)
+	}
+	if c, _ := n.(int64); c > 0 {
+		return nil
+	}
+	for _, q := range []string{`ALTER TABLE feature_store.files ADD COLUMN column_types VARCHAR[]`, `CHECKPOINT`} {
+		if _, err := e.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("duckdb: migrate manifest: %w", err)
+		}
+	}
+	return nil
 }
 
 // fileEntry is a manifest row being added.
