@@ -149,9 +149,9 @@ func (g *fvGen) sourceTimeline(src *fvSource) string {
 }
 
 // groupTimeline is a group's rows unique per (key, event time) — the last
-// write wins a tie — and, with a ttl, a row that is not live at the first
-// time past event time + ttl unless a newer row replaces it by then: the
-// same rule as `AS OF` and point-in-time joins of groups.
+// write wins a tie — and, with a ttl, rows marking where a row stops (and,
+// at month ends, starts again) being within ttl, unless a newer row
+// replaces it by then (ttlSQL): the same rule as `AS OF` on the group.
 func (g *fvGen) groupTimeline(src *fvSource) string {
 	grp := src.group
 	all := fvAllRows(grp)
@@ -179,25 +179,91 @@ func (g *fvGen) groupTimeline(src *fvSource) string {
 		}
 		return "SELECT " + strings.Join(cols, ", ") + " FROM " + all + where + " GROUP BY " + strings.Join(keys, ", ") + ", " + etq
 	}
-	rows := g.uniq("rows")
+	rows, extra := g.uniq("rows"), g.uniq("extra")
+	edges := ttlSQL(etq, grp.TTL, et.DuckDBType)
 	stored := make([]string, len(src.cols))
-	live := append(append([]string(nil), hidden...), etq+" AS __fh_t", "true AS __fh_live")
-	dead := append([]string(nil), hidden...)
-	expiry := etq + " + INTERVAL " + duckdb.QuoteString(grp.TTL) + " + INTERVAL '1 microsecond'"
-	if isDateType(et.DuckDBType) {
-		expiry = "CAST(" + etq + " + INTERVAL " + duckdb.QuoteString(grp.TTL) + " AS DATE) + 1"
-	}
-	dead = append(dead, expiry+" AS __fh_t", "false AS __fh_live")
+	var vis, nulls []string
 	for i, c := range src.cols {
 		stored[i] = quoteIdent(c)
-		live = append(live, quoteIdent(c))
-		dead = append(dead, "CAST(NULL AS "+grp.Feature(c).DuckDBType+") AS "+quoteIdent(c))
+		vis = append(vis, quoteIdent(c))
+		nulls = append(nulls, "CAST(NULL AS "+grp.Feature(c).DuckDBType+") AS "+quoteIdent(c))
 	}
-	return "WITH " + rows + " AS MATERIALIZED (SELECT " + strings.Join(stored, ", ") +
+	// A row from time `at` on, kept or not, unless a newer row replaces it by then.
+	at := func(from, time string, live bool) string {
+		cols := append(append([]string(nil), hidden...), time+" AS __fh_t", fmt.Sprintf("%v AS __fh_live", live))
+		if live {
+			cols = append(cols, vis...)
+		} else {
+			cols = append(cols, nulls...)
+		}
+		return "SELECT " + strings.Join(cols, ", ") + " FROM " + from + " WHERE __fh_next IS NULL OR __fh_next > " + time
+	}
+	out := "WITH " + rows + " AS MATERIALIZED (SELECT " + strings.Join(stored, ", ") +
 		", lead(" + etq + ") OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + etq + ", " + duckdb.SeqColumn + ") AS __fh_next" +
-		" FROM " + all + where + " QUALIFY __fh_next IS NULL OR __fh_next > " + etq + ")" +
-		" SELECT " + strings.Join(live, ", ") + " FROM " + rows +
-		" UNION ALL SELECT " + strings.Join(dead, ", ") + " FROM " + rows + " WHERE __fh_next IS NULL OR __fh_next > " + expiry
+		", " + edges.expire + " AS __fh_exp, " + edges.rn + " AS __fh_rn, " + edges.dayStart + " AS __fh_ds, " + edges.tau + " AS __fh_tau" +
+		" FROM " + all + where + " QUALIFY __fh_next IS NULL OR __fh_next > " + etq + ")"
+	if !isDateType(et.DuckDBType) {
+		out += ", " + extra + " AS (SELECT *, __fh_ds + to_days(CAST(__fh_d AS INTEGER)) AS __fh_rs FROM " +
+			"(SELECT *, unnest(generate_series(1, __fh_rn)) AS __fh_d FROM " + rows + " WHERE __fh_rn > 0))"
+	}
+	out += " SELECT " + strings.Join(hidden, ", ") + ", " + etq + " AS __fh_t, true AS __fh_live, " + strings.Join(vis, ", ") + " FROM " + rows +
+		" UNION ALL " + at(rows, "__fh_exp", false)
+	if !isDateType(et.DuckDBType) {
+		out += " UNION ALL " + at(extra, "__fh_rs", true) +
+			" UNION ALL " + at(extra, "__fh_rs + __fh_tau + INTERVAL '1 microsecond'", false)
+	}
+	return out
+}
+
+// ttlEdges gives, as SQL over a row's event time et, where the row stops
+// being within ttl — AS OF's test: a row is kept at t when t - ttl <= et.
+// DuckDB subtracts an interval's months first (clamping the day to the
+// month's last), then its days and microseconds. With M the ttl's months
+// and e1 = et + (ttl without its months), a row is kept at t exactly when
+// t - M months <= e1. Month clamping makes that non-monotonic in t: with
+// e1 on the last day of its month, e1 + M months falls in a month with
+// more days, whose extra days minus M months clamp back to e1's day, so
+// the row is kept again on each of them up to e1's time of day. Hence:
+//
+//   - expire: the first instant after the main interval: 1µs after
+//     e1 + M months, or, when adding M months clamped the day (e1 on the
+//     31st, the month after has 30 days), the first instant of the next
+//     month, every instant before it being kept;
+//   - for timestamps, rn extra days (dayStart + 1..rn days), each kept from
+//     its midnight to its time of day tau (inclusive);
+//   - for dates (read at midnights), expire is the first day not kept,
+//     extra days included.
+//
+// Exact for timestamp and date event times, and for timestamptz in a UTC
+// session; in another TimeZone, day arithmetic across a daylight-saving
+// change is ICU's and may differ by the hour.
+type ttlEdges struct{ expire, rn, dayStart, tau string }
+
+func ttlSQL(etq, ttl, timeType string) ttlEdges {
+	iv := "INTERVAL " + duckdb.QuoteString(ttl)
+	nMonths := "CAST(date_part('year', " + iv + ") * 12 + date_part('month', " + iv + ") AS INTEGER)"
+	months := "to_months(" + nMonths + ")"
+	at := etq
+	if isDateType(timeType) {
+		at = "CAST(" + etq + " AS TIMESTAMP)"
+	}
+	e1 := "(" + at + " + (" + iv + " - " + months + "))"
+	cand := "(" + e1 + " + " + months + ")"
+	clamped := "(" + cand + " - " + months + " <> " + e1 + ")"
+	e := ttlEdges{
+		expire: "(CASE WHEN " + clamped + " THEN date_trunc('month', " + cand + ") + INTERVAL '1 month' ELSE " + cand + " + INTERVAL '1 microsecond' END)",
+		rn: "(CASE WHEN " + nMonths + " > 0 AND NOT " + clamped + " AND day(" + e1 + ") = day(last_day(" + e1 + "))" +
+			" THEN greatest(day(last_day(" + cand + ")) - day(" + e1 + "), 0) ELSE 0 END)",
+		dayStart: "date_trunc('day', " + cand + ")",
+		tau:      "(" + e1 + " - date_trunc('day', " + e1 + "))",
+	}
+	if isDateType(timeType) {
+		last := "(CASE WHEN " + e.rn + " > 0 THEN " + e.dayStart + " + to_days(CAST(" + e.rn + " AS INTEGER)) + " + e.tau +
+			" + INTERVAL '1 microsecond' ELSE " + e.expire + " END)"
+		// The first day whose midnight is at or after that instant.
+		e.expire, e.rn = "(CAST("+last+" - INTERVAL '1 microsecond' AS DATE) + 1)", "0"
+	}
+	return e
 }
 
 // joinTimeline evaluates a join view at every change point of its sources.

@@ -712,3 +712,37 @@ func TestFeatureViewReads(t *testing.T) {
 		}
 	}
 }
+
+// TestFeatureViewMonthTTL checks that a view over groups whose ttl counts
+// months (its end clamps at month ends: Jan 31 + 1 month is Feb 29, yet a
+// row of Jan 31 is still within ttl at Feb 29 12:00 since Feb 29 12:00 - 1
+// month is Jan 29 12:00) gives every label exactly what the group's own
+// point-in-time join, the same as AS OF, gives.
+func TestFeatureViewMonthTTL(t *testing.T) {
+	srv := StartServer(t)
+	c := srv.Connect(t)
+	for _, g := range []struct{ name, typ, ttl string }{
+		{"gm", "TIMESTAMP", "1 month"}, {"gmz", "TIMESTAMPTZ", "1 month 2 days"}, {"gmd", "DATE", "1 month 1 day"},
+	} {
+		Exec(t, c, fmt.Sprintf(`CREATE FEATURE GROUP %s (k INTEGER ENTITY KEY, et %s EVENT TIME, v INTEGER) WITH (ttl = '%s')`, g.name, g.typ, g.ttl))
+		Exec(t, c, fmt.Sprintf(`INSERT INTO %s VALUES (1, '2024-01-31 10:00', 1), (2, '2024-01-30', 2), (3, '2024-03-31 23:00', 3),
+			(4, '2024-02-15', 4), (5, '2023-12-31', 5), (5, '2024-01-29 23:59:59.999999', 6), (6, '2024-02-29 00:00', 7),
+			(7, '2024-02-29 10:00', 8), (7, '2024-03-30 05:00', 9), (8, '2024-01-31', 10), (8, '2024-02-29 10:00', 11)`, g.name))
+		Exec(t, c, fmt.Sprintf(`CREATE FEATURE VIEW v_%s AS SELECT k, v, v * 10 AS w FROM %[1]s`, g.name))
+	}
+	Exec(t, c, `CREATE TABLE lab AS SELECT k, ts FROM generate_series(1, 8) AS a(k),
+		(SELECT unnest(generate_series(TIMESTAMPTZ '2024-01-28', TIMESTAMPTZ '2024-05-03', INTERVAL '3 hours')) AS ts
+		 UNION ALL SELECT unnest(generate_series(TIMESTAMPTZ '2024-02-29 23:59:59', TIMESTAMPTZ '2024-03-01 00:00:01', INTERVAL '1 second'))
+		 UNION ALL SELECT unnest(ARRAY[TIMESTAMPTZ '2024-03-02 10:00:00.000001', '2024-03-02 09:59:59.999999', '2024-03-30 00:00:00', '2024-03-30 00:00:00.000001', '2024-03-31 10:00:00', '2024-03-31 10:00:00.000001', '2024-04-30 23:00:00', '2024-04-30 23:00:00.000001', '2024-03-29 10:00:00.000001', '2024-03-30 04:59:59', '2024-03-31 09:59:59']))`)
+	for _, g := range []string{"gm", "gmz", "gmd"} {
+		got := QueryStrings(t, c, fmt.Sprintf(`SELECT count(*), count(p.v), count(*) FILTER (WHERE p.v IS DISTINCT FROM g.v OR p.w IS DISTINCT FROM g.v * 10)
+			FROM lab l LEFT JOIN v_%s AS OF l.ts p USING (k) LEFT JOIN %[1]s AS OF l.ts g USING (k)`, g))
+		if got[0][2] != "0" || got[0][1] == "0" {
+			t.Errorf("%s: labels, matched, differences: %v", g, got[0])
+			for _, r := range QueryStrings(t, c, fmt.Sprintf(`SELECT l.k, l.ts, p.v, g.v FROM lab l LEFT JOIN v_%s AS OF l.ts p USING (k)
+				LEFT JOIN %[1]s AS OF l.ts g USING (k) WHERE p.v IS DISTINCT FROM g.v ORDER BY 1, 2 LIMIT 5`, g)) {
+				t.Errorf("  %v", r)
+			}
+		}
+	}
+}
