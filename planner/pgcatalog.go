@@ -66,6 +66,11 @@ func pgCatalogStatements(superuser string) []string {
 		"{{internal}}", duckdb.QuoteString(duckdb.InternalSchema),
 		"{{superuser}}", duckdb.QuoteString(superuser),
 		"{{pg_type_rows}}", pgTypeRows(),
+		"{{type_display_map}}", typeMap(func(t types.CatalogType) (string, bool) { return duckdb.QuoteString(t.Display), true }),
+		"{{array_elem_map}}", typeMap(func(t types.CatalogType) (string, bool) {
+			return strconv.FormatUint(uint64(t.Elem), 10), t.Category == 'A' && strings.HasPrefix(t.Name, "_")
+		}),
+		"{{type_name_map}}", typeNameMap(),
 		"{{pg_type_name_rows}}", pgTypeNameRows(),
 		"{{duck_type_rows}}", duckTypeRows(),
 	)
@@ -100,10 +105,39 @@ func pgTypeRows() string {
 	return strings.Join(rows, ", ")
 }
 
+// typeMap is a DuckDB MAP literal from type OID to what value gives (for
+// the types it accepts): static lookups need no subquery.
+func typeMap(value func(types.CatalogType) (string, bool)) string {
+	var entries []string
+	for _, t := range types.CatalogTypes() {
+		if v, ok := value(t); ok {
+			entries = append(entries, strconv.FormatUint(uint64(t.OID), 10)+": "+v)
+		}
+	}
+	return "MAP {" + strings.Join(entries, ", ") + "}"
+}
+
+// typeNameMap is pgTypeNames as a MAP literal.
+func typeNameMap() string {
+	names := pgTypeNames()
+	keys := make([]string, 0, len(names))
+	for k := range names {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	entries := make([]string, len(keys))
+	for i, k := range keys {
+		entries[i] = duckdb.QuoteString(k) + ": " + strconv.FormatUint(uint64(names[k]), 10)
+	}
+	return "MAP {" + strings.Join(entries, ", ") + "}"
+}
+
 // pgTypeNameRows map the PostgreSQL type names a feature's declared type
 // may use (its data_type: "integer", "int4", "timestamp with time zone")
 // to their OID.
-func pgTypeNameRows() string {
+func pgTypeNameRows() string { return valueRows(pgTypeNames()) }
+
+func pgTypeNames() map[string]uint32 {
 	names := map[string]uint32{}
 	for _, t := range types.CatalogTypes() {
 		if t.Elem != 0 || t.Type != 'b' {
@@ -118,7 +152,7 @@ func pgTypeNameRows() string {
 		"citext": types.OIDText, "double": types.OIDFloat8} {
 		names[name] = oid
 	}
-	return valueRows(names)
+	return names
 }
 
 // duckTypeRows map DuckDB's scalar type names to OIDs.

@@ -50,19 +50,6 @@ SELECT CAST(name AS VARCHAR) AS fhn_name, CAST(oid AS BIGINT) AS fhn_oid FROM (V
 CREATE OR REPLACE TABLE {{cat}}.main.fh_duck_types AS
 SELECT CAST(name AS VARCHAR) AS fhk_name, CAST(oid AS BIGINT) AS fhk_oid FROM (VALUES {{duck_type_rows}}) AS t(name, oid);
 
--- The OID of a DuckDB column type (duckdb_columns().data_type): scalars and
--- DECIMAL as their PostgreSQL types, one-level lists of those as arrays,
--- anything else (STRUCT, MAP, nested lists, ENUM) as text, as sql/types does.
-CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_scalar(_t) AS
-    CASE WHEN _t LIKE 'DECIMAL%' THEN CAST(1700 AS BIGINT)
-         ELSE (SELECT fhk_oid FROM {{cat}}.main.fh_duck_types WHERE fhk_name = _t) END;
-
-CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_typid(_t) AS
-    CASE WHEN regexp_full_match(_t, '[^\[\]]+\[\d*\]')
-         THEN coalesce((SELECT CASE WHEN fht_array <> 0 THEN fht_array END FROM {{cat}}.main.fh_types
-                        WHERE fht_oid = {{cat}}.main.fh_duck_scalar(regexp_replace(_t, '\[\d*\]$', ''))), CAST(25 AS BIGINT))
-         ELSE coalesce({{cat}}.main.fh_duck_scalar(_t), CAST(25 AS BIGINT)) END;
-
 -- atttypmod of a DuckDB type: numeric's ((precision << 16) | scale) + 4.
 CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_typmod(_t) AS
     CASE WHEN regexp_matches(_t, '^DECIMAL\(\d+,\d+\)(\[\d*\])?$')
@@ -76,14 +63,7 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_duck_typmod(_t) AS
 CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_base_name(_t) AS
     trim(regexp_replace(regexp_replace(_t, '(\[\d*\])+$', ''), '\s*\([^)]*\)', ''));
 
-CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_base_oid(_t) AS
-    (SELECT fhn_oid FROM {{cat}}.main.fh_type_names WHERE fhn_name = {{cat}}.main.fh_pg_base_name(_t));
-
-CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_typid(_t) AS
-    coalesce(CASE WHEN _t LIKE '%]'
-                  THEN (SELECT fht_array FROM {{cat}}.main.fh_types WHERE fht_oid = {{cat}}.main.fh_pg_base_oid(_t))
-                  ELSE {{cat}}.main.fh_pg_base_oid(_t) END,
-             CAST(25 AS BIGINT));
+CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_base_oid(_t) AS {{type_name_map}}[{{cat}}.main.fh_pg_base_name(_t)];
 
 CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_typmod(_t) AS
     CASE WHEN NOT regexp_matches(_t, '\(\d+(,\s*\d+)?\)') THEN -1
@@ -94,20 +74,24 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_pg_typmod(_t) AS
          THEN CAST(regexp_extract(_t, '\((\d+)', 1) AS INTEGER) + 4
          ELSE CAST(regexp_extract(_t, '\((\d+)', 1) AS INTEGER) END;
 
--- format_type(type, typmod) as PostgreSQL prints it.
-CREATE OR REPLACE MACRO {{cat}}.main.fh_format_base(_oid, _mod) AS (
-    SELECT CASE
-        WHEN _mod IS NULL OR _mod < 0 THEN CASE WHEN fht_oid = 1042 AND _mod IS NOT NULL THEN 'bpchar' ELSE fht_display END
-        WHEN fht_oid = 1700 AND _mod >= 4 THEN 'numeric(' || ((_mod - 4) // 65536) || ',' || ((_mod - 4) % 65536) || ')'
-        WHEN fht_oid = 1043 AND _mod >= 4 THEN 'character varying(' || (_mod - 4) || ')'
-        WHEN fht_oid = 1042 AND _mod >= 4 THEN 'character(' || (_mod - 4) || ')'
-        WHEN fht_oid IN (1083, 1114, 1184, 1266) THEN replace(fht_display, ' with', '(' || _mod || ') with')
-        ELSE fht_display END
-    FROM {{cat}}.main.fh_types WHERE fht_oid = _oid);
+-- Lookups index a map: a constant one for what never changes (types,
+-- roles), else one built once per statement by an uncorrelated subquery.
+-- DuckDB then runs no subquery per row, and the argument, substituted into
+-- the macro as written, never stands inside a subquery where a name of it
+-- (c.oid, oid) could mean a column of the catalog.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_type_display(_oid) AS {{type_display_map}}[CAST(_oid AS INTEGER)];
 
-CREATE OR REPLACE MACRO {{cat}}.main.fh_array_elem(_oid) AS
-    (SELECT CASE WHEN fht_category = 'A' AND fht_name LIKE '\_%' ESCAPE '\' THEN fht_elem END
-     FROM {{cat}}.main.fh_types WHERE fht_oid = _oid);
+-- format_type(type, typmod) as PostgreSQL prints it.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_format_base(_oid, _mod) AS
+    CASE WHEN {{cat}}.main.fh_type_display(_oid) IS NULL THEN NULL
+        WHEN _mod IS NULL OR _mod < 0 THEN CASE WHEN _oid = 1042 AND _mod IS NOT NULL THEN 'bpchar' ELSE {{cat}}.main.fh_type_display(_oid) END
+        WHEN _oid = 1700 AND _mod >= 4 THEN 'numeric(' || ((_mod - 4) // 65536) || ',' || ((_mod - 4) % 65536) || ')'
+        WHEN _oid = 1043 AND _mod >= 4 THEN 'character varying(' || (_mod - 4) || ')'
+        WHEN _oid = 1042 AND _mod >= 4 THEN 'character(' || (_mod - 4) || ')'
+        WHEN _oid IN (1083, 1114, 1184, 1266) THEN replace({{cat}}.main.fh_type_display(_oid), ' with', '(' || _mod || ') with')
+        ELSE {{cat}}.main.fh_type_display(_oid) END;
+
+CREATE OR REPLACE MACRO {{cat}}.main.fh_array_elem(_oid) AS {{array_elem_map}}[CAST(_oid AS INTEGER)];
 
 CREATE OR REPLACE MACRO {{cat}}.main.format_type(_oid, _mod) AS
     CASE WHEN _oid IS NULL THEN NULL
@@ -140,9 +124,11 @@ WHERE s.database_name = {{db_lit}} AND s.schema_name <> {{internal}}
 -- fh_groups: the feature groups, each the DuckDB view "schema"."group".
 CREATE OR REPLACE VIEW {{cat}}.main.fh_groups AS
 SELECT v.view_oid AS oid, g.group_id, g.schema_name, g.group_name, g.description, g.table_checks,
-       CAST((SELECT coalesce(max(f.position), 0) FROM {{db}}.feature_store.features f WHERE f.group_id = g.group_id) AS SMALLINT) AS natts
+       CAST(coalesce(f.natts, 0) AS SMALLINT) AS natts, CAST(coalesce(f.nchecks, 0) + len(g.table_checks) AS SMALLINT) AS nchecks
 FROM {{db}}.feature_store.feature_groups g
-JOIN duckdb_views() v ON v.database_name = {{db_lit}} AND v.schema_name = g.schema_name AND v.view_name = g.group_name;
+JOIN duckdb_views() v ON v.database_name = {{db_lit}} AND v.schema_name = g.schema_name AND v.view_name = g.group_name
+LEFT JOIN (SELECT group_id, max(position) AS natts, sum(CASE WHEN status <> 'retired' THEN len(checks) ELSE 0 END) AS nchecks
+           FROM {{db}}.feature_store.features GROUP BY group_id) f ON f.group_id = g.group_id;
 
 -- fh_indexes: the indexes of ordinary tables, PRIMARY KEY and UNIQUE
 -- constraints' (named as PostgreSQL names them: <table>_pkey) and CREATE
@@ -173,7 +159,8 @@ FROM (
 CREATE OR REPLACE VIEW {{cat}}.main.fh_relations AS
 SELECT t.table_oid AS oid, t.schema_name AS nspname, t.table_name AS relname, 'r' AS relkind,
        CAST(t.column_count AS SMALLINT) AS natts, t.comment AS description, CAST(NULL AS VARCHAR) AS viewdef,
-       false AS is_group, CAST(NULL AS BIGINT) AS group_id
+       false AS is_group, CAST(NULL AS BIGINT) AS group_id,
+       CAST(t.check_constraint_count AS SMALLINT) AS nchecks, t.index_count > 0 AS hasindex
 FROM duckdb_tables() t
 WHERE t.database_name = {{db_lit}} AND t.schema_name <> {{internal}}
 UNION ALL
@@ -181,7 +168,7 @@ SELECT v.view_oid, v.schema_name, v.view_name, CASE WHEN g.oid IS NULL THEN 'v' 
        coalesce(g.natts, CAST(v.column_count AS SMALLINT)),
        CASE WHEN g.oid IS NOT NULL THEN g.description WHEN fv.view_id IS NOT NULL THEN fv.description ELSE v.comment END,
        CASE WHEN g.oid IS NULL THEN coalesce('CREATE VIEW v AS ' || fv.definition, v.sql) END,
-       g.oid IS NOT NULL, g.group_id
+       g.oid IS NOT NULL, g.group_id, coalesce(g.nchecks, 0), false
 FROM duckdb_views() v
 LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
 -- a feature view shows its definition as written, not the SQL that reads
@@ -189,33 +176,45 @@ LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
 LEFT JOIN {{db}}.feature_store.feature_views fv ON fv.schema_name = v.schema_name AND fv.view_name = v.view_name
 WHERE v.database_name = {{db_lit}} AND v.schema_name <> {{internal}} AND NOT v.internal
 UNION ALL
-SELECT i.oid, i.nspname, i.relname, 'i', CAST(len(i.indkey) AS SMALLINT), NULL, NULL, false, NULL
+SELECT i.oid, i.nspname, i.relname, 'i', CAST(len(i.indkey) AS SMALLINT), NULL, NULL, false, NULL, 0, false
 FROM {{cat}}.main.fh_indexes i
 UNION ALL
-SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL
+SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL, 0, false
 FROM duckdb_tables() t
 WHERE t.database_name = '{{cat}}' AND t.table_name NOT LIKE 'fh\_%' ESCAPE '\'
 UNION ALL
-SELECT v.view_oid, 'pg_catalog', v.view_name, 'v', CAST(v.column_count AS SMALLINT), NULL, v.sql, false, NULL
+SELECT v.view_oid, 'pg_catalog', v.view_name, 'v', CAST(v.column_count AS SMALLINT), NULL, v.sql, false, NULL, 0, false
 FROM duckdb_views() v
 WHERE v.database_name = '{{cat}}' AND v.view_name NOT LIKE 'fh\_%' ESCAPE '\';
 
 -- fh_columns: the columns of every relation. A feature group's come from
 -- the feature catalog (declared type, NOT NULL, description); a retired
 -- feature is a dropped column, as its attnum stays taken.
+-- A DuckDB column's type (duckdb_columns().data_type) maps as sql/types maps
+-- it: scalars and DECIMAL to their PostgreSQL types, one-level lists of
+-- those to arrays, anything else (STRUCT, MAP, nested lists, ENUM) to text.
 CREATE OR REPLACE VIEW {{cat}}.main.fh_columns AS
-SELECT r.oid AS attrelid, c.column_name AS attname, CAST(c.column_index AS SMALLINT) AS attnum,
-       {{cat}}.main.fh_duck_typid(c.data_type) AS atttypid, {{cat}}.main.fh_duck_typmod(c.data_type) AS atttypmod,
-       NOT c.is_nullable AS attnotnull, c.column_default AS attdefault, false AS attisdropped, c.comment AS description
-FROM duckdb_columns() c JOIN {{cat}}.main.fh_relations r ON r.oid = c.table_oid AND NOT r.is_group
+SELECT c.attrelid, c.attname, c.attnum,
+       coalesce(CASE WHEN c.is_list THEN nullif(y.typarray, 0) ELSE y.oid END, CAST(25 AS BIGINT)) AS atttypid,
+       {{cat}}.main.fh_duck_typmod(c.data_type) AS atttypmod, c.attnotnull, c.attdefault, false AS attisdropped, c.description
+FROM (SELECT r.oid AS attrelid, c.column_name AS attname, CAST(c.column_index AS SMALLINT) AS attnum, c.data_type,
+             NOT c.is_nullable AS attnotnull, c.column_default AS attdefault, c.comment AS description,
+             regexp_full_match(c.data_type, '[^\[\]]+\[\d*\]') AS is_list,
+             regexp_replace(c.data_type, '\[\d*\]$', '') AS base
+      FROM duckdb_columns() c JOIN {{cat}}.main.fh_relations r ON r.oid = c.table_oid AND NOT r.is_group) c
+LEFT JOIN {{cat}}.main.fh_duck_types k ON k.fhk_name = c.base
+LEFT JOIN {{cat}}.main.pg_type y ON y.oid = CASE WHEN c.base LIKE 'DECIMAL%' THEN 1700 ELSE k.fhk_oid END
 UNION ALL
 SELECT r.oid,
        CASE WHEN f.status = 'retired' THEN '........pg.dropped.' || f.position || '........' ELSE f.feature_name END,
        CAST(f.position AS SMALLINT),
-       CASE WHEN f.status = 'retired' THEN 0 ELSE {{cat}}.main.fh_pg_typid(f.data_type) END,
+       CASE WHEN f.status = 'retired' THEN 0
+            ELSE coalesce(CASE WHEN f.data_type LIKE '%]' THEN y.typarray ELSE y.oid END, CAST(25 AS BIGINT)) END,
        {{cat}}.main.fh_pg_typmod(f.data_type),
        f.not_null, NULL, f.status = 'retired', f.description
-FROM {{db}}.feature_store.features f JOIN {{cat}}.main.fh_relations r ON r.group_id = f.group_id;
+FROM {{db}}.feature_store.features f JOIN {{cat}}.main.fh_relations r ON r.group_id = f.group_id
+LEFT JOIN {{cat}}.main.fh_type_names n ON n.fhn_name = {{cat}}.main.fh_pg_base_name(f.data_type)
+LEFT JOIN {{cat}}.main.pg_type y ON y.oid = n.fhn_oid;
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_attribute AS
 SELECT a.attrelid, a.attname, a.atttypid, -1 AS attstattarget, coalesce(y.typlen, -1) AS attlen, a.attnum,
@@ -265,8 +264,8 @@ SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CA
        CAST(10 AS BIGINT) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS BIGINT) AS relam,
        CASE WHEN r.relkind = 'r' THEN r.oid ELSE 0 END AS relfilenode, CAST(0 AS BIGINT) AS reltablespace,
        0 AS relpages, CAST(-1 AS REAL) AS reltuples, 0 AS relallvisible, CAST(0 AS BIGINT) AS reltoastrelid,
-       EXISTS (SELECT 1 FROM {{cat}}.main.fh_indexes i WHERE i.indrelid = r.oid) AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind, r.natts AS relnatts,
-       CAST((SELECT count(*) FROM {{cat}}.main.fh_constraints k WHERE k.conrelid = r.oid AND k.contype = 'c') AS SMALLINT) AS relchecks,
+       r.hasindex AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind, r.natts AS relnatts,
+       r.nchecks AS relchecks,
        false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
        false AS relforcerowsecurity, true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
        false AS relispartition, CAST(0 AS BIGINT) AS relrewrite, CAST(0 AS BIGINT) AS relfrozenxid, CAST(0 AS BIGINT) AS relminmxid,
@@ -411,21 +410,31 @@ CREATE OR REPLACE TABLE {{cat}}.main.pg_matviews (
 -- Visible: in pg_catalog, or in a schema of search_path with no relation of
 -- the same name in an earlier one.
 CREATE OR REPLACE VIEW {{cat}}.main.fh_visible AS
-SELECT r.oid AS fhv_oid, r.nspname AS fhv_nsp, r.relname AS fhv_name,
-       r.nspname = 'pg_catalog'
-       OR (list_position(current_schemas(false), r.nspname) IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM {{cat}}.main.fh_relations o
-                           WHERE o.relname = r.relname
-                             AND list_position(current_schemas(false), o.nspname) < list_position(current_schemas(false), r.nspname)))
-       AS fhv_visible,
-       r.viewdef AS fhv_viewdef
-FROM {{cat}}.main.fh_relations r;
+SELECT oid AS fhv_oid, nspname AS fhv_nsp, relname AS fhv_name,
+       nspname = 'pg_catalog'
+       OR pos IS NOT NULL AND row_number() OVER (PARTITION BY relname, pos IS NOT NULL ORDER BY pos) = 1 AS fhv_visible,
+       viewdef AS fhv_viewdef
+FROM (SELECT r.*, list_position(current_schemas(false), r.nspname) AS pos FROM {{cat}}.main.fh_relations r);
 
 CREATE OR REPLACE VIEW {{cat}}.main.fh_roles AS SELECT oid AS fho_oid, rolname AS fho_name FROM {{cat}}.main.pg_authid;
 CREATE OR REPLACE VIEW {{cat}}.main.fh_nsps AS SELECT oid AS fhs_oid, nspname AS fhs_name FROM {{cat}}.main.pg_namespace;
 CREATE OR REPLACE VIEW {{cat}}.main.fh_cons AS SELECT oid AS fhc_oid, def AS fhc_def FROM {{cat}}.main.fh_constraints;
+-- Comments by kind, each from the fewest catalog functions (the full
+-- pg_description would make every comment lookup read every column).
+CREATE OR REPLACE VIEW {{cat}}.main.fh_objdescs AS
+SELECT oid AS fhb_objoid, CAST(1259 AS BIGINT) AS fhb_classoid, description AS fhb_description
+FROM {{cat}}.main.fh_relations WHERE description <> ''
+UNION ALL
+SELECT objoid, classoid, description FROM {{cat}}.main.pg_description WHERE classoid = 2615;
+CREATE OR REPLACE VIEW {{cat}}.main.fh_coldescs AS
+SELECT c.table_oid AS fhl_relid, CAST(c.column_index AS INTEGER) AS fhl_attnum, c.comment AS fhl_description
+FROM duckdb_columns() c WHERE c.database_name = {{db_lit}} AND c.comment <> ''
+UNION ALL
+SELECT g.oid, f.position, f.description
+FROM {{db}}.feature_store.features f JOIN {{cat}}.main.fh_groups g ON g.group_id = f.group_id WHERE f.description <> '';
 CREATE OR REPLACE VIEW {{cat}}.main.fh_descs AS
-SELECT objoid AS fhd_objoid, classoid AS fhd_classoid, objsubid AS fhd_objsubid, description AS fhd_description
+SELECT CAST(objoid AS BIGINT) AS fhd_objoid, CAST(classoid AS BIGINT) AS fhd_classoid, CAST(objsubid AS INTEGER) AS fhd_objsubid,
+       description AS fhd_description
 FROM {{cat}}.main.pg_description;
 CREATE OR REPLACE VIEW {{cat}}.main.fh_procs AS
 SELECT oid AS fhp_oid, CASE WHEN proretset THEN 'TABLE' ELSE 'anyelement' END AS fhp_result,
@@ -433,10 +442,10 @@ SELECT oid AS fhp_oid, CASE WHEN proretset THEN 'TABLE' ELSE 'anyelement' END AS
 FROM {{cat}}.main.pg_proc;
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_userbyid(_r) AS
-    coalesce((SELECT fho_name FROM {{cat}}.main.fh_roles WHERE fho_oid = _r), 'unknown (OID=' || _r || ')');
+    coalesce(MAP {10: {{superuser}}, 6171: 'pg_database_owner'}[CAST(_r AS INTEGER)], 'unknown (OID=' || _r || ')');
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_table_is_visible(_rel) AS
-    (SELECT fhv_visible FROM {{cat}}.main.fh_visible WHERE fhv_oid = _rel);
+    (SELECT map(list(fhv_oid), list(fhv_visible)) FROM {{cat}}.main.fh_visible)[CAST(_rel AS BIGINT)];
 CREATE OR REPLACE MACRO {{cat}}.main.pg_type_is_visible(_t) AS true;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_function_is_visible(_f) AS true;
 
@@ -444,28 +453,30 @@ CREATE OR REPLACE MACRO {{cat}}.main.pg_function_is_visible(_f) AS true;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_expr(_e, _rel) AS _e, (_e, _rel, _pretty) AS _e;
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_constraintdef(_c) AS
-        (SELECT fhc_def FROM {{cat}}.main.fh_cons WHERE fhc_oid = _c),
-    (_c, _pretty) AS (SELECT fhc_def FROM {{cat}}.main.fh_cons WHERE fhc_oid = _c);
+        (SELECT map(list(fhc_oid), list(fhc_def)) FROM {{cat}}.main.fh_cons)[CAST(_c AS BIGINT)],
+    (_c, _pretty) AS (SELECT map(list(fhc_oid), list(fhc_def)) FROM {{cat}}.main.fh_cons)[CAST(_c AS BIGINT)];
 
 -- A view's query without CREATE VIEW ... AS, as DuckDB keeps its SQL.
 CREATE OR REPLACE MACRO {{cat}}.main.fh_viewdef(_v) AS
-    (SELECT regexp_replace(fhv_viewdef, '(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?(TEMP(ORARY)?\s+)?VIEW\s+.*?\s+AS\s+(.*?);?\s*$', ' \4;')
-     FROM {{cat}}.main.fh_visible WHERE fhv_oid = _v);
+    (SELECT map(list(fhv_oid), list(regexp_replace(fhv_viewdef, '(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?(TEMP(ORARY)?\s+)?VIEW\s+.*?\s+AS\s+(.*?);?\s*$', ' \4;')))
+     FROM {{cat}}.main.fh_visible WHERE fhv_viewdef IS NOT NULL)[CAST(_v AS BIGINT)];
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_viewdef(_v) AS {{cat}}.main.fh_viewdef(_v),
     (_v, _pretty) AS {{cat}}.main.fh_viewdef(_v);
 
 CREATE OR REPLACE VIEW {{cat}}.main.fh_idefs AS SELECT oid AS fhi_oid, def AS fhi_def FROM {{cat}}.main.fh_indexes;
-CREATE OR REPLACE MACRO {{cat}}.main.pg_get_indexdef(_i) AS (SELECT fhi_def FROM {{cat}}.main.fh_idefs WHERE fhi_oid = _i),
-    (_i, _col, _pretty) AS (SELECT fhi_def FROM {{cat}}.main.fh_idefs WHERE fhi_oid = _i AND _col = 0);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_indexdef(_i) AS
+        (SELECT map(list(fhi_oid), list(fhi_def)) FROM {{cat}}.main.fh_idefs)[CAST(_i AS BIGINT)],
+    (_i, _col, _pretty) AS
+        CASE WHEN _col = 0 THEN (SELECT map(list(fhi_oid), list(fhi_def)) FROM {{cat}}.main.fh_idefs)[CAST(_i AS BIGINT)] END;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_partkeydef(_r) AS CAST(NULL AS VARCHAR);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_statisticsobjdef_columns(_s) AS CAST(NULL AS VARCHAR);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_relation_is_publishable(_r) AS false;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_result(_f) AS
-    (SELECT fhp_result FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
+    (SELECT map(list(fhp_oid), list(fhp_result)) FROM {{cat}}.main.fh_procs)[CAST(_f AS BIGINT)];
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_arguments(_f) AS
-    (SELECT fhp_args FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
+    (SELECT map(list(fhp_oid), list(fhp_args)) FROM {{cat}}.main.fh_procs)[CAST(_f AS BIGINT)];
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_identity_arguments(_f) AS
-    (SELECT fhp_args FROM {{cat}}.main.fh_procs WHERE fhp_oid = _f);
+    (SELECT map(list(fhp_oid), list(fhp_args)) FROM {{cat}}.main.fh_procs)[CAST(_f AS BIGINT)];
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_ruledef(_r) AS CAST(NULL AS VARCHAR), (_r, _pretty) AS CAST(NULL AS VARCHAR);
 
@@ -476,12 +487,12 @@ SELECT g.oid AS fhz_oid, sum(f.size_bytes) AS fhz_bytes
 FROM {{cat}}.main.fh_groups g JOIN {{db}}.feature_store.files f ON f.group_id = g.group_id AND f.removed_version IS NULL
 GROUP BY g.oid;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_table_size(_r) AS
-    coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r), CAST(0 AS BIGINT));
+    coalesce((SELECT map(list(fhz_oid), list(CAST(fhz_bytes AS BIGINT))) FROM {{cat}}.main.fh_sizes)[CAST(_r AS BIGINT)], CAST(0 AS BIGINT));
 CREATE OR REPLACE MACRO {{cat}}.main.pg_relation_size(_r) AS
-        coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r), CAST(0 AS BIGINT)),
-    (_r, _fork) AS coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r AND _fork = 'main'), CAST(0 AS BIGINT));
+        coalesce((SELECT map(list(fhz_oid), list(CAST(fhz_bytes AS BIGINT))) FROM {{cat}}.main.fh_sizes)[CAST(_r AS BIGINT)], CAST(0 AS BIGINT)),
+    (_r, _fork) AS CASE WHEN _fork = 'main' THEN coalesce((SELECT map(list(fhz_oid), list(CAST(fhz_bytes AS BIGINT))) FROM {{cat}}.main.fh_sizes)[CAST(_r AS BIGINT)], CAST(0 AS BIGINT)) ELSE CAST(0 AS BIGINT) END;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_total_relation_size(_r) AS
-    coalesce((SELECT CAST(fhz_bytes AS BIGINT) FROM {{cat}}.main.fh_sizes WHERE fhz_oid = _r), CAST(0 AS BIGINT));
+    coalesce((SELECT map(list(fhz_oid), list(CAST(fhz_bytes AS BIGINT))) FROM {{cat}}.main.fh_sizes)[CAST(_r AS BIGINT)], CAST(0 AS BIGINT));
 CREATE OR REPLACE MACRO {{cat}}.main.pg_indexes_size(_r) AS CAST(0 AS BIGINT);
 
 -- pg_size_pretty as PostgreSQL 15 rounds: bytes below 10 kB, then each
@@ -502,13 +513,16 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_classoid(_name) AS
         WHEN 'pg_database' THEN 1262 WHEN 'pg_constraint' THEN 2606 WHEN 'pg_authid' THEN 1260 ELSE 0 END;
 
 CREATE OR REPLACE MACRO {{cat}}.main.obj_description(_o) AS
-        (SELECT min(fhd_description) FROM {{cat}}.main.fh_descs WHERE fhd_objoid = _o AND fhd_objsubid = 0),
+        (SELECT map(list(o), list(d)) FROM (SELECT fhb_objoid AS o, min(fhb_description) AS d FROM {{cat}}.main.fh_objdescs
+                                            GROUP BY 1))[CAST(_o AS BIGINT)],
     (_o, _cat) AS
-        (SELECT min(fhd_description) FROM {{cat}}.main.fh_descs
-         WHERE fhd_objoid = _o AND fhd_objsubid = 0 AND fhd_classoid = {{cat}}.main.fh_classoid(_cat));
+        (SELECT map(list(k), list(d)) FROM (SELECT {'o': fhb_objoid, 'c': fhb_classoid} AS k, min(fhb_description) AS d
+                                            FROM {{cat}}.main.fh_objdescs GROUP BY 1))
+        [{'o': CAST(_o AS BIGINT), 'c': CAST({{cat}}.main.fh_classoid(_cat) AS BIGINT)}];
 CREATE OR REPLACE MACRO {{cat}}.main.col_description(_rel, _col) AS
-    (SELECT min(fhd_description) FROM {{cat}}.main.fh_descs
-     WHERE fhd_objoid = _rel AND fhd_classoid = 1259 AND fhd_objsubid = _col);
+    (SELECT map(list(k), list(d)) FROM (SELECT {'o': fhl_relid, 's': fhl_attnum} AS k, min(fhl_description) AS d
+                                        FROM {{cat}}.main.fh_coldescs GROUP BY 1))
+    [{'o': CAST(_rel AS BIGINT), 's': CAST(_col AS INTEGER)}];
 CREATE OR REPLACE MACRO {{cat}}.main.shobj_description(_o, _cat) AS CAST(NULL AS VARCHAR);
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_encoding_to_char(_e) AS
@@ -559,9 +573,10 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_regclass_in(_s) AS
 CREATE OR REPLACE MACRO {{cat}}.main.regclass_in(_s) AS {{cat}}.main.fh_regclass_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regclass_out(_o) AS
-    coalesce((SELECT CASE WHEN fhv_visible THEN {{cat}}.main.quote_ident(fhv_name)
-                          ELSE {{cat}}.main.quote_ident(fhv_nsp) || '.' || {{cat}}.main.quote_ident(fhv_name) END
-              FROM {{cat}}.main.fh_visible WHERE fhv_oid = _o), CAST(_o AS VARCHAR));
+    coalesce((SELECT map(list(fhv_oid),
+                         list(CASE WHEN fhv_visible THEN {{cat}}.main.quote_ident(fhv_name)
+                                   ELSE {{cat}}.main.quote_ident(fhv_nsp) || '.' || {{cat}}.main.quote_ident(fhv_name) END))
+              FROM {{cat}}.main.fh_visible)[CAST(_o AS BIGINT)], CAST(_o AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.fh_regtype_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL
@@ -577,7 +592,7 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_regtype_in(_s) AS
 CREATE OR REPLACE MACRO {{cat}}.main.regtype_in(_s) AS {{cat}}.main.fh_regtype_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regtype_out(_o) AS
-    CASE WHEN _o = 0 OR EXISTS (SELECT 1 FROM {{cat}}.main.fh_types WHERE fht_oid = _o) THEN {{cat}}.main.format_type(_o, NULL)
+    CASE WHEN _o = 0 OR {{cat}}.main.fh_type_display(_o) IS NOT NULL THEN {{cat}}.main.format_type(_o, NULL)
          ELSE CAST(_o AS VARCHAR) END;
 
 CREATE OR REPLACE MACRO {{cat}}.main.fh_regnamespace_in(_s) AS
@@ -588,7 +603,8 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_regnamespace_in(_s) AS
 CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_in(_s) AS {{cat}}.main.fh_regnamespace_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regnamespace_out(_o) AS
-    coalesce((SELECT {{cat}}.main.quote_ident(fhs_name) FROM {{cat}}.main.fh_nsps WHERE fhs_oid = _o), CAST(_o AS VARCHAR));
+    coalesce((SELECT map(list(fhs_oid), list({{cat}}.main.quote_ident(fhs_name))) FROM {{cat}}.main.fh_nsps)[CAST(_o AS BIGINT)],
+             CAST(_o AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.fh_regrole_in(_s) AS
     CASE WHEN _s IS NULL THEN NULL
@@ -598,7 +614,7 @@ CREATE OR REPLACE MACRO {{cat}}.main.fh_regrole_in(_s) AS
 CREATE OR REPLACE MACRO {{cat}}.main.regrole_in(_s) AS {{cat}}.main.fh_regrole_in(CAST(_s AS VARCHAR));
 
 CREATE OR REPLACE MACRO {{cat}}.main.regrole_out(_o) AS
-    coalesce((SELECT fho_name FROM {{cat}}.main.fh_roles WHERE fho_oid = _o), CAST(_o AS VARCHAR));
+    coalesce(MAP {10: {{superuser}}, 6171: 'pg_database_owner'}[CAST(_o AS INTEGER)], CAST(_o AS VARCHAR));
 
 -- Functions are known by name only (pg_proc has no built-ins): a regproc is
 -- the function's name.
