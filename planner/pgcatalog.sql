@@ -114,6 +114,9 @@ SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname, CAST(10 AS BIGINT) AS
 UNION ALL
 SELECT 13000, 'information_schema', 10, NULL
 UNION ALL
+-- the session's temporary objects (DuckDB's database temp)
+SELECT s.oid, 'pg_temp_1', 10, NULL FROM duckdb_schemas() s WHERE s.database_name = 'temp' AND s.schema_name = 'main'
+UNION ALL
 SELECT s.oid, s.schema_name, CASE WHEN s.schema_name = 'public' THEN 6171 ELSE 10 END, NULL
 FROM duckdb_schemas() s
 WHERE s.database_name = {{db_lit}} AND s.schema_name <> {{internal}}
@@ -135,55 +138,62 @@ LEFT JOIN (SELECT group_id, max(position) AS natts, sum(CASE WHEN status <> 'ret
 -- INDEX's. DuckDB's are ART indexes; they show as btree, PostgreSQL's
 -- default, which is what clients know.
 CREATE OR REPLACE VIEW {{cat}}.main.fh_indexes AS
-SELECT oid, relname, nspname, indrelid, indisprimary, indisunique, conindex, indkey,
+SELECT oid, relname, nspname, indrelid, indisprimary, indisunique, conindex, indkey, persistence,
        'CREATE ' || CASE WHEN indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || {{cat}}.main.quote_ident(relname)
        || ' ON ' || {{cat}}.main.quote_ident(nspname) || '.' || {{cat}}.main.quote_ident(tablename) || ' USING btree (' || cols || ')' AS def
 FROM (
     SELECT k.table_oid * 1000 + 500 + k.constraint_index AS oid,
            CASE WHEN k.constraint_type = 'PRIMARY KEY' THEN k.table_name || '_pkey' ELSE k.constraint_name END AS relname,
-           k.schema_name AS nspname, k.table_name AS tablename, k.table_oid AS indrelid,
+           CASE WHEN k.database_name = 'temp' THEN 'pg_temp_1' ELSE k.schema_name END AS nspname,
+           CASE WHEN k.database_name = 'temp' THEN 't' ELSE 'p' END AS persistence, k.table_name AS tablename, k.table_oid AS indrelid,
            k.constraint_type = 'PRIMARY KEY' AS indisprimary, true AS indisunique, k.constraint_index AS conindex,
            CAST(list_transform(k.constraint_column_indexes, x -> x + 1) AS SMALLINT[]) AS indkey,
            array_to_string(k.constraint_column_names, ', ') AS cols
     FROM duckdb_constraints() k
-    WHERE k.database_name = {{db_lit}} AND k.schema_name <> {{internal}} AND k.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+    WHERE (k.database_name = {{db_lit}} AND k.schema_name <> {{internal}} OR k.database_name = 'temp')
+      AND k.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
     UNION ALL
-    SELECT i.index_oid, i.index_name, i.schema_name, i.table_name, i.table_oid, false, i.is_unique, NULL,
-           CAST([] AS SMALLINT[]), replace(regexp_replace(i.expressions, '^\[(.*)\]$', '\1'), '', '')
+    SELECT i.index_oid, i.index_name, CASE WHEN i.database_name = 'temp' THEN 'pg_temp_1' ELSE i.schema_name END,
+           CASE WHEN i.database_name = 'temp' THEN 't' ELSE 'p' END, i.table_name, i.table_oid, false, i.is_unique, NULL,
+           CAST([] AS SMALLINT[]), replace(regexp_replace(regexp_replace(i.expressions, '^\[(.*)\]$', '\1'), '''((?:\\''|[^''])*)''', '\1', 'g'), '\''', '''')
     FROM duckdb_indexes() i
-    WHERE i.database_name = {{db_lit}} AND i.schema_name <> {{internal}});
+    WHERE i.database_name = {{db_lit}} AND i.schema_name <> {{internal}} OR i.database_name = 'temp');
 
 -- fh_relations: every relation a client sees. A feature group is a table
 -- (relkind 'r'): it is read, written (INSERT, COPY, DELETE, TRUNCATE) and
 -- described like one, and psql's \dt lists tables only.
 CREATE OR REPLACE VIEW {{cat}}.main.fh_relations AS
-SELECT t.table_oid AS oid, t.schema_name AS nspname, t.table_name AS relname, 'r' AS relkind,
+SELECT t.table_oid AS oid, CASE WHEN t.temporary THEN 'pg_temp_1' ELSE t.schema_name END AS nspname,
+       t.table_name AS relname, 'r' AS relkind,
        CAST(t.column_count AS SMALLINT) AS natts, t.comment AS description, CAST(NULL AS VARCHAR) AS viewdef,
        false AS is_group, CAST(NULL AS BIGINT) AS group_id,
-       CAST(t.check_constraint_count AS SMALLINT) AS nchecks, t.index_count > 0 AS hasindex
+       CAST(t.check_constraint_count AS SMALLINT) AS nchecks, t.index_count > 0 AS hasindex,
+       CASE WHEN t.temporary THEN 't' ELSE 'p' END AS persistence
 FROM duckdb_tables() t
-WHERE t.database_name = {{db_lit}} AND t.schema_name <> {{internal}}
+WHERE t.database_name = {{db_lit}} AND t.schema_name <> {{internal}} OR t.temporary
 UNION ALL
-SELECT v.view_oid, v.schema_name, v.view_name, CASE WHEN g.oid IS NULL THEN 'v' ELSE 'r' END,
+SELECT v.view_oid, CASE WHEN v.temporary THEN 'pg_temp_1' ELSE v.schema_name END, v.view_name,
+       CASE WHEN g.oid IS NULL THEN 'v' ELSE 'r' END,
        coalesce(g.natts, CAST(v.column_count AS SMALLINT)),
        CASE WHEN g.oid IS NOT NULL THEN g.description WHEN fv.view_id IS NOT NULL THEN fv.description ELSE v.comment END,
        CASE WHEN g.oid IS NULL THEN coalesce('CREATE VIEW v AS ' || fv.definition, v.sql) END,
-       g.oid IS NOT NULL, g.group_id, coalesce(g.nchecks, 0), false
+       g.oid IS NOT NULL, g.group_id, coalesce(g.nchecks, 0), false, CASE WHEN v.temporary THEN 't' ELSE 'p' END
 FROM duckdb_views() v
 LEFT JOIN {{cat}}.main.fh_groups g ON g.oid = v.view_oid
 -- a feature view shows its definition as written, not the SQL that reads
 -- its sources as of now
-LEFT JOIN {{db}}.feature_store.feature_views fv ON fv.schema_name = v.schema_name AND fv.view_name = v.view_name
-WHERE v.database_name = {{db_lit}} AND v.schema_name <> {{internal}} AND NOT v.internal
+LEFT JOIN {{db}}.feature_store.feature_views fv
+       ON v.database_name = {{db_lit}} AND fv.schema_name = v.schema_name AND fv.view_name = v.view_name
+WHERE (v.database_name = {{db_lit}} AND v.schema_name <> {{internal}} OR v.temporary) AND NOT v.internal
 UNION ALL
-SELECT i.oid, i.nspname, i.relname, 'i', CAST(len(i.indkey) AS SMALLINT), NULL, NULL, false, NULL, 0, false
+SELECT i.oid, i.nspname, i.relname, 'i', CAST(len(i.indkey) AS SMALLINT), NULL, NULL, false, NULL, 0, false, i.persistence
 FROM {{cat}}.main.fh_indexes i
 UNION ALL
-SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL, 0, false
+SELECT t.table_oid, 'pg_catalog', t.table_name, 'r', CAST(t.column_count AS SMALLINT), NULL, NULL, false, NULL, 0, false, 'p'
 FROM duckdb_tables() t
 WHERE t.database_name = '{{cat}}' AND t.table_name NOT LIKE 'fh\_%' ESCAPE '\'
 UNION ALL
-SELECT v.view_oid, 'pg_catalog', v.view_name, 'v', CAST(v.column_count AS SMALLINT), NULL, v.sql, false, NULL, 0, false
+SELECT v.view_oid, 'pg_catalog', v.view_name, 'v', CAST(v.column_count AS SMALLINT), NULL, v.sql, false, NULL, 0, false, 'p'
 FROM duckdb_views() v
 WHERE v.database_name = '{{cat}}' AND v.view_name NOT LIKE 'fh\_%' ESCAPE '\';
 
@@ -264,7 +274,7 @@ SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CA
        CAST(10 AS BIGINT) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS BIGINT) AS relam,
        CASE WHEN r.relkind = 'r' THEN r.oid ELSE 0 END AS relfilenode, CAST(0 AS BIGINT) AS reltablespace,
        0 AS relpages, CAST(-1 AS REAL) AS reltuples, 0 AS relallvisible, CAST(0 AS BIGINT) AS reltoastrelid,
-       r.hasindex AS relhasindex, false AS relisshared, 'p' AS relpersistence, r.relkind, r.natts AS relnatts,
+       r.hasindex AS relhasindex, false AS relisshared, r.persistence AS relpersistence, r.relkind, r.natts AS relnatts,
        r.nchecks AS relchecks,
        false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
        false AS relforcerowsecurity, true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
@@ -414,7 +424,8 @@ SELECT oid AS fhv_oid, nspname AS fhv_nsp, relname AS fhv_name,
        nspname = 'pg_catalog'
        OR pos IS NOT NULL AND row_number() OVER (PARTITION BY relname, pos IS NOT NULL ORDER BY pos) = 1 AS fhv_visible,
        viewdef AS fhv_viewdef
-FROM (SELECT r.*, list_position(current_schemas(false), r.nspname) AS pos FROM {{cat}}.main.fh_relations r);
+FROM (SELECT r.*, CASE WHEN r.nspname = 'pg_temp_1' THEN 0 ELSE list_position(current_schemas(false), r.nspname) END AS pos
+      FROM {{cat}}.main.fh_relations r);
 
 CREATE OR REPLACE VIEW {{cat}}.main.fh_roles AS SELECT oid AS fho_oid, rolname AS fho_name FROM {{cat}}.main.pg_authid;
 CREATE OR REPLACE VIEW {{cat}}.main.fh_nsps AS SELECT oid AS fhs_oid, nspname AS fhs_name FROM {{cat}}.main.pg_namespace;
@@ -428,7 +439,7 @@ UNION ALL
 SELECT objoid, classoid, description FROM {{cat}}.main.pg_description WHERE classoid = 2615;
 CREATE OR REPLACE VIEW {{cat}}.main.fh_coldescs AS
 SELECT c.table_oid AS fhl_relid, CAST(c.column_index AS INTEGER) AS fhl_attnum, c.comment AS fhl_description
-FROM duckdb_columns() c WHERE c.database_name = {{db_lit}} AND c.comment <> ''
+FROM duckdb_columns() c WHERE c.database_name IN ({{db_lit}}, 'temp') AND c.comment <> ''
 UNION ALL
 SELECT g.oid, f.position, f.description
 FROM {{db}}.feature_store.features f JOIN {{cat}}.main.fh_groups g ON g.group_id = f.group_id WHERE f.description <> '';

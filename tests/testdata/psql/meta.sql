@@ -38,10 +38,14 @@ CREATE VIEW v AS SELECT id, name FROM plain;
 \dt ml.*
 \dt feature_store.*
 \di
--- visibility follows search_path
+-- visibility follows search_path; temporary tables come first
 SET search_path = ml, public;
 \dt
 RESET search_path;
+CREATE TEMP TABLE scratch (a integer PRIMARY KEY, b text);
+\dt
+\d scratch
+DROP TABLE scratch;
 \df
 -- describing a feature group and an ordinary table
 \d demographics
@@ -63,17 +67,26 @@ SELECT user_id, age, country, embedding FROM demographics ORDER BY user_id, even
 \x
 -- psql's tab completion of table names (SELECT * FROM dem<TAB>, \dt <TAB>),
 -- schema-qualified names (ml.<TAB>) and columns, as psql 15 sends them
+-- (wrapped in an ORDER BY: psql sorts the completions itself)
+SELECT * FROM (
 SELECT c.relname, NULL::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'S', 'v', 'm', 'f', 'p') AND (c.relname) LIKE 'dem%' AND pg_catalog.pg_table_is_visible(c.oid) AND c.relnamespace <> (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog')
 UNION ALL
 SELECT NULL::pg_catalog.text, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname LIKE 'dem%' AND n.nspname NOT LIKE E'pg\\_%'
-LIMIT 1000;
+LIMIT 1000
+) AS completion(name, schema) ORDER BY 1, 2;
+SELECT * FROM (
 SELECT c.relname, NULL::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p') AND (c.relname) LIKE '%' AND pg_catalog.pg_table_is_visible(c.oid) AND c.relnamespace <> (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog')
 UNION ALL
 SELECT NULL::pg_catalog.text, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname LIKE '%' AND n.nspname NOT LIKE E'pg\\_%'
-LIMIT 1000;
-SELECT c.relname, n.nspname FROM pg_catalog.pg_class c, pg_catalog.pg_namespace n WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'S', 'v', 'm', 'f', 'p') AND (c.relname) LIKE '%' AND n.nspname = 'ml';
+LIMIT 1000
+) AS completion(name, schema) ORDER BY 1, 2;
+SELECT * FROM (
+SELECT c.relname, n.nspname FROM pg_catalog.pg_class c, pg_catalog.pg_namespace n WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'S', 'v', 'm', 'f', 'p') AND (c.relname) LIKE '%' AND n.nspname = 'ml'
+) AS completion(name, schema) ORDER BY 1, 2;
+SELECT * FROM (
 SELECT a.attname, NULL::pg_catalog.text FROM pg_catalog.pg_attribute a, pg_catalog.pg_class c WHERE c.oid = a.attrelid and a.attnum > 0 and not a.attisdropped AND (a.attname) LIKE 'e%' AND c.relname = 'demographics' AND pg_catalog.pg_table_is_visible(c.oid)
-LIMIT 1000;
+LIMIT 1000
+) AS completion(name, schema) ORDER BY 1, 2;
 -- catalog functions and casts clients use
 SELECT version() ~ '^PostgreSQL 15\.0 \(featurehouse [^)]+\) on \S+, compiled by go\S+, 64-bit$' AS pg_shaped, current_user, current_database();
 SELECT 'demographics'::regclass, 'ml.txn'::regclass::text, 'demographics'::regclass::oid = c.oid AS same_oid, c.oid::regclass
