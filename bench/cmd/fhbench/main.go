@@ -32,6 +32,8 @@ func main() {
 		err = runBench(ctx, args)
 	case "duckdb-load":
 		err = duckdbLoad(ctx, args)
+	case "b4-duckdb":
+		err = b4DuckMain(ctx, args)
 	case "gen":
 		err = genMain(args)
 	case "read":

@@ -44,24 +44,25 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.fhBin, "featurehouse", "", "featurehouse binary")
 	fs.StringVar(&o.pgBinDir, "pg-bin", "/usr/lib/postgresql/15/bin", "PostgreSQL 15 bin directory")
 	fs.StringVar(&o.repo, "repo", ".", "featurehouse checkout (for the commit in the report)")
-	fs.StringVar(&o.only, "only", "b1,b2,b3,b5,b6", "benchmarks to run (comma-separated)")
+	fs.StringVar(&o.only, "only", "b1,b2,b3,b4,b5,b6", "benchmarks to run (comma-separated)")
 	fs.StringVar(&o.out, "out", "", "also write the report (markdown) here")
 	fs.StringVar(&o.pgSet, "pg-settings", "shared_buffers=1GB,max_wal_size=4GB", "PostgreSQL settings (-c), comma-separated")
 	fs.IntVar(&o.entities, "entities", 100_000, "B1-B3: entities in the online feature group")
 	fs.IntVar(&o.b1N, "b1-requests", 20_000, "B1: timed lookups per peer and repetition")
 	fs.DurationVar(&o.b2Dur, "b2-duration", 10*time.Second, "B2: timed duration per peer and repetition")
 	fs.IntVar(&o.b3N, "b3-batches", 2_000, "B3: timed batches per peer and repetition")
+	b4Flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	which := map[string]bool{}
 	for _, b := range strings.Split(o.only, ",") {
 		switch b = strings.TrimSpace(strings.ToLower(b)); b {
-		case "b1", "b2", "b3", "b5", "b6":
+		case "b1", "b2", "b3", "b4", "b5", "b6":
 			which[b] = true
 		case "":
 		default:
-			return fmt.Errorf("-only: unknown benchmark %q (b1, b2, b3, b5, b6)", b)
+			return fmt.Errorf("-only: unknown benchmark %q (b1, b2, b3, b4, b5, b6)", b)
 		}
 	}
 	if o.fhBin == "" {
@@ -112,6 +113,12 @@ func runBench(ctx context.Context, args []string) error {
 	if which["b1"] || which["b2"] || which["b3"] {
 		if err := benchOnline(ctx, rep, pg, which); err != nil {
 			return err
+		}
+	}
+	// B4 has its own featurehouse server, stopped before B5/B6's starts.
+	if which["b4"] {
+		if err := benchB4(ctx, rep, pg, self); err != nil {
+			return fmt.Errorf("B4: %w", err)
 		}
 	}
 	var csvPath string
@@ -545,6 +552,7 @@ type machine struct {
 
 type report struct {
 	opts              options
+	b4                *b4Report
 	which             map[string]bool
 	started, finished time.Time
 	machine           machine
@@ -638,6 +646,9 @@ func (r *report) markdown() string {
 	b.WriteString("\n")
 	if r.online != nil {
 		r.online.markdown(&b, r.opts.repeat)
+	}
+	if r.b4 != nil {
+		r.b4.markdown(&b)
 	}
 	if r.b5 != nil {
 		b.WriteString("#### B5 bulk ingest: COPY FROM STDIN (CSV) of the same file\n\n")
