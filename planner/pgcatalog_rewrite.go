@@ -17,11 +17,12 @@ import (
 //   - pg_catalog relations and functions featurehouse provides -> its
 //     catalog (pgcatalog.sql); other pg_catalog.f(...) -> f(...), DuckDB's
 //     own function; pg_catalog.T in a cast -> T.
-//   - x::regclass (regtype, regnamespace, regrole, regproc): a literal or
-//     parameter becomes the OID, anything else the name (DuckDB has no
-//     types that are both).
-//   - OPERATOR(pg_catalog.~) -> ~; and a ~ pattern matches anywhere, as
-//     in PostgreSQL (DuckDB's ~ matches the whole string).
+//   - x::regclass (regtype, regnamespace, regrole, regproc): a literal,
+//     parameter or text is looked up and becomes the OID (the name again
+//     where the value is shown), anything else (an OID) shows as the name:
+//     DuckDB has no type that is both.
+//   - OPERATOR(pg_catalog.~) -> ~; and a literal ~ (~*, !~) pattern matches
+//     anywhere, as in PostgreSQL (DuckDB's ~ matches the whole string).
 //   - LIKE patterns with a backslash get ESCAPE '\' (PostgreSQL's default
 //     escape; DuckDB has none).
 //   - COLLATE pg_catalog.default / "default" is dropped.
@@ -231,7 +232,7 @@ func (r *pgRewriter) tokText(i int) string {
 	return r.text[t.Start:t.End]
 }
 
-// identAt returns the index of the token starting at pos, or -1.
+// tokenAt returns the index of the token starting at pos, or -1.
 func (r *pgRewriter) tokenAt(pos int32) int {
 	if i, ok := r.byPos[int(pos)]; ok {
 		return i
