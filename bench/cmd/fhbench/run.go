@@ -33,6 +33,10 @@ type options struct {
 	entities int
 	b1N, b3N int
 	b2Dur    time.Duration
+	// B7
+	b7Dur      time.Duration
+	b7Rows     int64
+	b7Entities int
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -44,7 +48,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.fhBin, "featurehouse", "", "featurehouse binary")
 	fs.StringVar(&o.pgBinDir, "pg-bin", "/usr/lib/postgresql/15/bin", "PostgreSQL 15 bin directory")
 	fs.StringVar(&o.repo, "repo", ".", "featurehouse checkout (for the commit in the report)")
-	fs.StringVar(&o.only, "only", "b1,b2,b3,b4,b5,b6", "benchmarks to run (comma-separated)")
+	fs.StringVar(&o.only, "only", "b1,b2,b3,b4,b5,b6,b7", "benchmarks to run (comma-separated)")
 	fs.StringVar(&o.out, "out", "", "also write the report (markdown) here")
 	fs.StringVar(&o.pgSet, "pg-settings", "shared_buffers=1GB,max_wal_size=4GB", "PostgreSQL settings (-c), comma-separated")
 	fs.IntVar(&o.entities, "entities", 100_000, "B1-B3: entities in the online feature group")
@@ -52,24 +56,27 @@ func runBench(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.b2Dur, "b2-duration", 10*time.Second, "B2: timed duration per peer and repetition")
 	fs.IntVar(&o.b3N, "b3-batches", 2_000, "B3: timed batches per peer and repetition")
 	b4Flags(fs)
+	fs.DurationVar(&o.b7Dur, "b7-duration", 20*time.Second, "B7: timed duration per peer and repetition")
+	fs.Int64Var(&o.b7Rows, "b7-rows", 0, "B7: timed rows per peer and repetition instead of -b7-duration (0: duration)")
+	fs.IntVar(&o.b7Entities, "b7-entities", 100_000, "B7: entities the rows are spread over")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	which := map[string]bool{}
 	for _, b := range strings.Split(o.only, ",") {
 		switch b = strings.TrimSpace(strings.ToLower(b)); b {
-		case "b1", "b2", "b3", "b4", "b5", "b6":
+		case "b1", "b2", "b3", "b4", "b5", "b6", "b7":
 			which[b] = true
 		case "":
 		default:
-			return fmt.Errorf("-only: unknown benchmark %q (b1, b2, b3, b4, b5, b6)", b)
+			return fmt.Errorf("-only: unknown benchmark %q (b1, b2, b3, b4, b5, b6, b7)", b)
 		}
 	}
 	if o.fhBin == "" {
 		return errors.New("-featurehouse BIN is required")
 	}
-	if o.repeat < 1 || o.scale < 1 || o.entities < 200 || o.b1N < 1 || o.b3N < 1 || o.b2Dur <= 0 {
-		return errors.New("-scale, -repeat, -b1-requests, -b2-duration and -b3-batches must be positive, -entities at least 200")
+	if o.repeat < 1 || o.scale < 1 || o.entities < 200 || o.b1N < 1 || o.b3N < 1 || o.b2Dur <= 0 || o.b7Dur <= 0 || o.b7Rows < 0 || o.b7Entities < 1 {
+		return errors.New("-scale, -repeat, -b1-requests, -b2-duration, -b3-batches, -b7-duration and -b7-entities must be positive, -entities at least 200")
 	}
 	var err error
 	if o.work, err = filepath.Abs(o.work); err != nil {
@@ -159,6 +166,11 @@ func runBench(ctx context.Context, args []string) error {
 		}
 	}
 	fh.stop()
+	if which["b7"] {
+		if err := benchB7(ctx, rep, pg); err != nil {
+			return fmt.Errorf("B7: %w", err)
+		}
+	}
 	pg.stop()
 	rep.finished = time.Now().UTC()
 	text := rep.markdown()
@@ -565,6 +577,7 @@ type report struct {
 	pgIndexBytes      int64
 	fhIdleKB          int64
 	online            *onlineReport
+	b7                *b7Report
 }
 
 func machineInfo(o options) machine {
@@ -737,7 +750,10 @@ func (r *report) markdown() string {
 		}
 		fmt.Fprintf(&b, "\nAim: at least as fast as PostgreSQL — binary %.2fx, text %.2fx: %s. featurehouse peak RSS under 300 MB — %.0f MB (idle after restart: %.0f MB): %s.\n",
 			bin, txt, speed, float64(fhPeak)/1024, float64(r.fhIdleKB)/1024, memv)
-		b.WriteString("featurehouse's peak is its whole process's VmHWM, reset before each query (idle server included); PostgreSQL's is the backend's VmHWM, which counts the shared buffers it touched.\n")
+		b.WriteString("featurehouse's peak is its whole process's VmHWM, reset before each query (idle server included); PostgreSQL's is the backend's VmHWM, which counts the shared buffers it touched.\n\n")
+	}
+	if r.b7 != nil {
+		r.b7.markdown(&b, r.opts.repeat)
 	}
 	return b.String()
 }
