@@ -78,6 +78,7 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 		return 0, err
 	}
 	seqBase, _ := base.(int64)
+	c.engine.tookSeq(seqBase) // the group commit's later writes number after it
 	src := stageSource{stage: stage, seqBase: seqBase<<32 - firstRow, writtenAt: ts}
 	if !opt.InTransaction && n >= c.engine.cfg.DirectWriteRows {
 		if err := c.engine.writeParquet(ctx, c, g, src.selectSQL(g), true); err != nil {

@@ -17,6 +17,8 @@ import (
 // groupInsert is INSERT INTO <feature group> ... : DuckDB evaluates the
 // source into a session-local stage (casting to the group's types), then
 // duckdb.CommitStage checks constraints and stores the rows, all or none.
+// Outside a transaction block, INSERT ... VALUES takes a shorter path
+// (duckdb.WriteValues) when it can, and the stage otherwise.
 type groupInsert struct {
 	s        *Session
 	q        *sql.Query
@@ -25,6 +27,8 @@ type groupInsert struct {
 	declared []uint32
 	params   []uint32
 	done     bool
+	values   *valuesSource     // nil: not a VALUES list the direct path takes
+	vs       duckdb.ValuesStmt // its prepared evaluation, kept across executions
 }
 
 func (s *Session) groupInsertPlan(ctx context.Context, q *sql.Query, ins *pg_query.InsertStmt, g *catalog.Group, declared []uint32) (plan, error) {
@@ -101,8 +105,9 @@ func (s *Session) groupInsertPlan(ctx context.Context, q *sql.Query, ins *pg_que
 	const marker = "\x00stage\x00"
 	edits = append(edits, edit{start: start, end: aliasEnd, text: marker + colList})
 	edits = append(edits, keywordEdits(q.Text, edits)...)
+	values := newValuesSource(q.Text, ins, g, end, edits)
 	tmpl := applyEdits(q.Text, edits)
-	return &groupInsert{s: s, q: q, g: g, declared: declared,
+	return &groupInsert{s: s, q: q, g: g, declared: declared, values: values,
 		template: func(stage string) string { return strings.Replace(tmpl, marker, stage, 1) }}, nil
 }
 
@@ -138,11 +143,18 @@ func (p *groupInsert) describe(ctx context.Context) ([]uint32, []types.Column, e
 }
 
 func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
-	layout := p.g.Layout()
 	// The group may have changed since planning (ADD FEATURE): use the
 	// catalog's current version.
+	g := p.g
 	if cur := p.s.p.catalog.Lookup(p.g.Schema, p.g.Name); cur != nil {
-		layout = cur.Layout()
+		g = cur
+	}
+	layout := g.Layout()
+	if n, ok, err := p.writeValues(ctx, g, &layout, args); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return &CommandResult{Tag: fmt.Sprintf("INSERT 0 %d", n)}, nil
 	}
 	stage, err := p.s.conn.CreateStage(ctx, &layout)
 	if err != nil {
@@ -157,10 +169,6 @@ func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
 		}
 		return nil, err
 	}
-	g := p.g
-	if cur := p.s.p.catalog.Lookup(p.g.Schema, p.g.Name); cur != nil {
-		g = cur
-	}
 	opt := duckdb.WriteOptions{InTransaction: p.s.inTxn(), StatementTime: now()}
 	n, err := p.s.groupWrite(ctx, g, &opt, func() (int64, error) { return p.s.conn.CommitStage(ctx, &layout, stage, opt) })
 	if err != nil {
@@ -169,7 +177,168 @@ func (p *groupInsert) execute(ctx context.Context, args []any) (any, error) {
 	return &CommandResult{Tag: fmt.Sprintf("INSERT 0 %d", n)}, nil
 }
 
-func (p *groupInsert) close() {}
+func (p *groupInsert) close() { p.vs.Close() }
+
+// writeValues stores the rows through duckdb.WriteValues when the
+// statement can take that path (ok false: use the stage).
+func (p *groupInsert) writeValues(ctx context.Context, g *catalog.Group, layout *duckdb.GroupLayout, args []any) (n int64, ok bool, err error) {
+	if p.values == nil || p.s.inTxn() || !duckdb.ValuesWritable(layout) {
+		return 0, false, nil
+	}
+	opt := duckdb.WriteOptions{StatementTime: now()}
+	n, err = p.s.groupWrite(ctx, g, &opt, func() (int64, error) {
+		var n int64
+		n, ok, err = p.s.conn.WriteValues(ctx, layout, &p.vs, p.values.rows, p.values.cols, args, opt)
+		return n, err
+	})
+	return n, ok && err == nil, err
+}
+
+// valuesSource is an INSERT ... VALUES whose rows the direct path can
+// evaluate: the text of each item (with the statement's edits applied) and
+// the group columns they fill.
+type valuesSource struct {
+	rows [][]string
+	cols []string
+}
+
+// newValuesSource returns the VALUES rows of ins, or nil when the
+// statement is not a plain VALUES list (DEFAULT items, a WITH, ORDER BY or
+// LIMIT, too many rows) or an edit of the statement straddles an item.
+// from is where the target relation ends in text.
+func newValuesSource(text string, ins *pg_query.InsertStmt, g *catalog.Group, from int, edits []edit) *valuesSource {
+	sel := ins.GetSelectStmt().GetSelectStmt()
+	if sel == nil || len(sel.ValuesLists) == 0 || len(sel.ValuesLists) > duckdb.MaxValuesRows || ins.WithClause != nil ||
+		sel.WithClause != nil || len(sel.SortClause) > 0 || sel.LimitCount != nil || sel.LimitOffset != nil {
+		return nil
+	}
+	v := &valuesSource{}
+	if len(ins.Cols) == 0 {
+		for _, f := range g.Features {
+			if f.Status != catalog.Retired {
+				v.cols = append(v.cols, f.Name)
+			}
+		}
+	} else {
+		for _, c := range ins.Cols {
+			f := g.Feature(c.GetResTarget().GetName())
+			if f == nil {
+				return nil
+			}
+			v.cols = append(v.cols, f.Name)
+		}
+	}
+	width := len(v.cols)
+	for _, row := range sel.ValuesLists {
+		items := row.GetList().GetItems()
+		if len(items) != width {
+			return nil // DuckDB reports the mismatch through the stage
+		}
+		for _, it := range items {
+			if it.GetSetToDefault() != nil {
+				return nil
+			}
+		}
+	}
+	spans, ok := valuesSpans(text, from, len(sel.ValuesLists), width)
+	if !ok {
+		return nil
+	}
+	for _, row := range spans {
+		texts := make([]string, width)
+		for i, sp := range row {
+			var inner []edit
+			for _, e := range edits {
+				switch {
+				case e.end <= sp[0] || e.start >= sp[1]:
+				case e.start >= sp[0] && e.end <= sp[1]:
+					inner = append(inner, edit{start: e.start - sp[0], end: e.end - sp[0], text: e.text})
+				default:
+					return nil
+				}
+			}
+			texts[i] = applyEdits(text[sp[0]:sp[1]], inner)
+		}
+		v.rows = append(v.rows, texts)
+	}
+	return v
+}
+
+// valuesSpans finds the [start, end) of every item of the VALUES rows that
+// follow position from in text (after the target and its column list).
+func valuesSpans(text string, from, rows, width int) ([][][2]int, bool) {
+	res, err := pg_query.Scan(text)
+	if err != nil {
+		return nil, false
+	}
+	var toks []*pg_query.ScanToken
+	for _, t := range res.Tokens {
+		if int(t.Start) >= from && t.Token != pg_query.Token_SQL_COMMENT && t.Token != pg_query.Token_C_COMMENT {
+			toks = append(toks, t)
+		}
+	}
+	i, depth := 0, 0
+	for ; i < len(toks); i++ {
+		switch toks[i].Token {
+		case pg_query.Token_ASCII_40:
+			depth++
+		case pg_query.Token_ASCII_41:
+			depth--
+		}
+		if depth == 0 && toks[i].Token == pg_query.Token_VALUES {
+			break
+		}
+	}
+	i++
+	var out [][][2]int
+	for len(out) < rows {
+		if len(out) > 0 {
+			if i >= len(toks) || toks[i].Token != pg_query.Token_ASCII_44 {
+				return nil, false
+			}
+			i++
+		}
+		if i >= len(toks) || toks[i].Token != pg_query.Token_ASCII_40 {
+			return nil, false
+		}
+		i++
+		var row [][2]int
+		start, depth := -1, 0
+		for ; i < len(toks); i++ {
+			t := toks[i]
+			if depth == 0 && (t.Token == pg_query.Token_ASCII_44 || t.Token == pg_query.Token_ASCII_41) {
+				if start < 0 {
+					return nil, false
+				}
+				row = append(row, [2]int{start, int(toks[i-1].End)})
+				start = -1
+				if t.Token == pg_query.Token_ASCII_41 {
+					break
+				}
+				continue
+			}
+			if start < 0 {
+				start = int(t.Start)
+			}
+			switch t.Token {
+			case pg_query.Token_ASCII_40, pg_query.Token_ASCII_91:
+				depth++
+			case pg_query.Token_ASCII_41, pg_query.Token_ASCII_93:
+				depth--
+			}
+		}
+		if i >= len(toks) || len(row) != width {
+			return nil, false
+		}
+		i++
+		out = append(out, row)
+	}
+	// Only the end of the statement may follow.
+	if i < len(toks) && !(toks[i].Token == pg_query.Token_ASCII_59 && i == len(toks)-1) {
+		return nil, false
+	}
+	return out, true
+}
 
 // locate re-runs the insert into a text-typed stage to name the row and
 // column of the first value that does not cast.
