@@ -205,7 +205,7 @@ func (g *GroupLayout) valuesSQL(rows [][]string, cols []string, tsParam int) (st
 // path instead: a row breaks a constraint or a value does not convert
 // (the stage path reports which row, as PostgreSQL does), the group changed
 // since the caller read g, or a value is one this path does not carry.
-// opt.Stored runs once the rows are committed.
+// opt.StoredRows, then opt.Stored, run once the rows are committed.
 func (c *Conn) WriteValues(ctx context.Context, g *GroupLayout, vs *ValuesStmt, rows [][]string, cols []string, args []any, opt WriteOptions) (n int64, ok bool, err error) {
 	if opt.InTransaction || len(rows) == 0 || len(rows) > MaxValuesRows || !ValuesWritable(g) {
 		return 0, false, nil
@@ -255,6 +255,9 @@ func (c *Conn) WriteValues(ctx context.Context, g *GroupLayout, vs *ValuesStmt, 
 	}
 	n = int64(len(vals))
 	c.engine.noteUnflushed(g.ID, n)
+	if opt.StoredRows != nil && opt.StoredRows(ctx, vals, w.seq, ts) {
+		return n, true, nil
+	}
 	if opt.Stored != nil {
 		opt.Stored(ctx, storedValuesSQL(g, vals, w.seq, ts))
 	}

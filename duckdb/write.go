@@ -34,6 +34,12 @@ type WriteOptions struct {
 	// the hidden columns (the online store's write path reads it). Its
 	// failure does not undo the write: it handles its own errors.
 	Stored func(ctx context.Context, selectSQL string)
+	// StoredRows, when set, is offered the rows of a direct write
+	// (WriteValues) once committed, before Stored: every column in
+	// stored-row order, the first row's _fh_seq (the next rows follow it)
+	// and the write time. It returns false when it cannot use them, and
+	// Stored runs then. The rows are the caller's to read, not to keep.
+	StoredRows func(ctx context.Context, rows [][]any, seq int64, writtenAt time.Time) bool
 }
 
 // CreateStage creates a session-local staging table with the group's columns

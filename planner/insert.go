@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/featurehouse/featurehouse/catalog"
 	"github.com/featurehouse/featurehouse/duckdb"
+	"github.com/featurehouse/featurehouse/online"
 	"github.com/featurehouse/featurehouse/sql"
 	"github.com/featurehouse/featurehouse/sql/pgerror"
 	"github.com/featurehouse/featurehouse/sql/types"
@@ -367,4 +369,67 @@ func isCastError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// latestEntries is what readEntries makes of rows written by
+// duckdb.WriteValues (every column in stored-row order, numbered from seq):
+// each entity's latest row as an online record, built without a query.
+// false for a group with a ttl (its expiry is DuckDB's interval
+// arithmetic) or an event time other than TIMESTAMPTZ: readEntries then.
+func latestEntries(g *catalog.Group, rows [][]any, seq int64) ([]online.Entry, bool) {
+	et := g.EventTime()
+	if g.TTL != "" || et == nil || et.DuckDBType != "TIMESTAMPTZ" {
+		return nil, false
+	}
+	etIdx := -1
+	var keyIdx []int
+	for i, f := range g.Features {
+		if f == et {
+			etIdx = i
+		}
+		if f.EntityKey {
+			keyIdx = append(keyIdx, i)
+		}
+	}
+	type latest struct {
+		row     []any
+		us, seq int64
+	}
+	byKey := map[string]*latest{}
+	var order []string
+	parts := make([]string, len(keyIdx))
+	for i, r := range rows {
+		if len(r) != len(g.Features) {
+			return nil, false
+		}
+		t, ok := r[etIdx].(time.Time)
+		if !ok {
+			return nil, false
+		}
+		for j, k := range keyIdx {
+			var err error
+			if parts[j], err = canonicalKeyPart(g.Features[k].DuckDBType, r[k]); err != nil {
+				return nil, false
+			}
+		}
+		key := entityKey(parts)
+		us, s := t.UnixMicro(), seq+int64(i)
+		// Ties on the event time go to the later row, as in latestSQL.
+		if cur := byKey[key]; cur == nil {
+			byKey[key] = &latest{row: r, us: us, seq: s}
+			order = append(order, key)
+		} else if us > cur.us || us == cur.us && s > cur.seq {
+			cur.row, cur.us, cur.seq = r, us, s
+		}
+	}
+	out := make([]online.Entry, 0, len(order))
+	for _, key := range order {
+		l := byKey[key]
+		v, err := encodeRecord(l.us, l.seq, nil, l.row)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, online.Entry{Key: key, Value: v})
+	}
+	return out, true
 }

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"time"
 
 	"github.com/featurehouse/featurehouse/catalog"
 	"github.com/featurehouse/featurehouse/duckdb"
@@ -55,6 +56,14 @@ func (s *Session) groupWrite(ctx context.Context, g *catalog.Group, opt *duckdb.
 		putErr = readEntries(ctx, s.conn, g, selectSQL, func(es []online.Entry) error {
 			return o.put(ctx, g, es)
 		})
+	}
+	// A direct INSERT ... VALUES hands over its rows: no query to read them.
+	opt.StoredRows = func(ctx context.Context, rows [][]any, seq int64, _ time.Time) bool {
+		es, ok := latestEntries(g, rows, seq)
+		if ok {
+			putErr = o.put(ctx, g, es)
+		}
+		return ok
 	}
 	n, err := commit()
 	if err != nil {
