@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,6 +33,7 @@ const (
 	b7FhRead        = `SELECT count(*) FROM (SELECT * FROM b7 AS OF now())`
 	b7PgRead        = `SELECT count(*) FROM (SELECT DISTINCT ON (user_id) * FROM b7 ORDER BY user_id, event_time DESC) t`
 	b7Reads         = 5 // timed point-in-time reads per run (the first is reported apart)
+	b7FlushRows     = 25_000
 )
 
 const (
@@ -135,7 +137,10 @@ func benchB7(ctx context.Context, rep *report, pg *pgServer) error {
 	o := rep.opts
 	b7Init(o.b7Entities)
 	rep.b7 = &b7Report{entities: o.b7Entities, duration: o.b7Dur, rows: o.b7Rows, runs: map[string][]b7Run{}}
-	fh := &fhServer{bin: o.fhBin, dataDir: filepath.Join(o.work, "fh-b7"), logPath: filepath.Join(o.work, "featurehouse-b7.log")}
+	// Flushes every 25k rows (default 100k) so that the read after a run
+	// finds rows in Parquet files and unflushed ones.
+	fh := &fhServer{bin: o.fhBin, dataDir: filepath.Join(o.work, "fh-b7"), logPath: filepath.Join(o.work, "featurehouse-b7.log"),
+		args: []string{"--flush-rows", strconv.Itoa(b7FlushRows)}}
 	_ = os.RemoveAll(fh.dataDir)
 	_ = os.Remove(fh.logPath)
 	logf("B7: starting featurehouse (%s)", o.fhBin)
@@ -348,8 +353,8 @@ func (br *b7Report) markdown(b *strings.Builder, repeat int) {
 		what = fmt.Sprintf("%d rows per run", br.rows)
 	}
 	fmt.Fprintf(b, "#### B7 streaming inserts: 1 row per INSERT, %d connections, %s\n\n", b7Conns, what)
-	fmt.Fprintf(b, "`%s`, prepared once per connection (pgx), autocommit, after 1 s of untimed warm-up; rows: a random entity of %d, an event time in the hour before the repetition started, f1 normal(0, 100) (1%% NULL), f2 0..999, f3 one of 200 categories (2%% NULL); the same rows in the same order for every peer of a repetition. featurehouse: `%s` (and the same `WITH (partition_by = 'none', online = true)`, memory store); PostgreSQL: `%s` + `%s`, fsync and synchronous_commit on. %d repetition(s), peers interleaved (order rotated).\n\n",
-		b7Insert, br.entities, b7FhGroup, b7PgTable, b7PgIndex, repeat)
+	fmt.Fprintf(b, "`%s`, prepared once per connection (pgx), autocommit, after 1 s of untimed warm-up; rows: a random entity of %d, an event time in the hour before the repetition started, f1 normal(0, 100) (1%% NULL), f2 0..999, f3 one of 200 categories (2%% NULL); the same rows in the same order for every peer of a repetition. featurehouse (`serve --flush-rows %d`, other settings default): `%s` (and the same `WITH (partition_by = 'none', online = true)`, memory store); PostgreSQL: `%s` + `%s`, fsync and synchronous_commit on. %d repetition(s), peers interleaved (order rotated).\n\n",
+		b7Insert, br.entities, b7FlushRows, b7FhGroup, b7PgTable, b7PgIndex, repeat)
 	b.WriteString("| peer | rows/s (median) | rows/s, each run | p50 µs (median) | p99 µs (median) | mean µs (median) | server CPU µs/row | rows/s ÷ PostgreSQL's |\n|---|---:|---|---:|---:|---:|---:|---:|\n")
 	rates := map[string]float64{}
 	for _, p := range b7Peers {
