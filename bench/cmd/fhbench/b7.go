@@ -248,7 +248,16 @@ func b7Once(ctx context.Context, url, peer string, rep uint64, base time.Time, o
 		wg.Wait()
 		return errors.Join(errs...)
 	}
-	if err := phase(time.Now().Add(time.Second), nil, nil); err != nil {
+	// Warm-up: 1 s, or with a row count 100 rows per connection, so that
+	// every peer then holds the same rows.
+	var warmQuota []int64
+	if o.b7Rows > 0 {
+		warmQuota = make([]int64, b7Conns)
+		for i := range warmQuota {
+			warmQuota[i] = 100
+		}
+	}
+	if err := phase(time.Now().Add(time.Second), warmQuota, nil); err != nil {
 		return err
 	}
 	var warm int64
@@ -353,7 +362,7 @@ func (br *b7Report) markdown(b *strings.Builder, repeat int) {
 		what = fmt.Sprintf("%d rows per run", br.rows)
 	}
 	fmt.Fprintf(b, "#### B7 streaming inserts: 1 row per INSERT, %d connections, %s\n\n", b7Conns, what)
-	fmt.Fprintf(b, "`%s`, prepared once per connection (pgx), autocommit, after 1 s of untimed warm-up; rows: a random entity of %d, an event time in the hour before the repetition started, f1 normal(0, 100) (1%% NULL), f2 0..999, f3 one of 200 categories (2%% NULL); the same rows in the same order for every peer of a repetition. featurehouse (`serve --flush-rows %d`, other settings default): `%s` (and the same `WITH (partition_by = 'none', online = true)`, memory store); PostgreSQL: `%s` + `%s`, fsync and synchronous_commit on. %d repetition(s), peers interleaved (order rotated).\n\n",
+	fmt.Fprintf(b, "`%s`, prepared once per connection (pgx), autocommit, after an untimed warm-up (1 s; with a row count, 100 rows per connection); rows: a random entity of %d, an event time in the hour before the repetition started, f1 normal(0, 100) (1%% NULL), f2 0..999, f3 one of 200 categories (2%% NULL); the same rows in the same order for every peer of a repetition. featurehouse (`serve --flush-rows %d`, other settings default): `%s` (and the same `WITH (partition_by = 'none', online = true)`, memory store); PostgreSQL: `%s` + `%s`, fsync and synchronous_commit on. %d repetition(s), peers interleaved (order rotated).\n\n",
 		b7Insert, br.entities, b7FlushRows, b7FhGroup, b7PgTable, b7PgIndex, repeat)
 	b.WriteString("| peer | rows/s (median) | rows/s, each run | p50 µs (median) | p99 µs (median) | mean µs (median) | server CPU µs/row | rows/s ÷ PostgreSQL's |\n|---|---:|---|---:|---:|---:|---:|---:|\n")
 	rates := map[string]float64{}
@@ -367,14 +376,18 @@ func (br *b7Report) markdown(b *strings.Builder, repeat int) {
 			if i > 0 {
 				each += ", "
 			}
-			each += fmtRate(r.rate())
+			each += fmt.Sprintf("%.0f", r.rate())
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %.2fx |\n", b7Label(p), fmtRate(rates[p]), each,
+		fmt.Fprintf(b, "| %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.2fx |\n", b7Label(p), rates[p], each,
 			b7Median(runs, func(r b7Run) float64 { return us(r.p50) }), b7Median(runs, func(r b7Run) float64 { return us(r.p99) }),
 			b7Median(runs, func(r b7Run) float64 { return us(r.mean) }), b7Median(runs, func(r b7Run) float64 { return 1e6 * r.serverCPU / float64(r.rows) }),
 			rates[p]/rates[peerB7PG])
 	}
-	fmt.Fprintf(b, "\nThen the point-in-time read, on one of the connections right after its run: featurehouse `%s`, PostgreSQL `%s`; %d reads, the first reported apart. Every answer equalled the number of distinct entities written, and `count(*)` the number of INSERTs (checked; the run fails otherwise).\n\n", b7FhRead, b7PgRead, b7Reads)
+	sameData := " Each peer read the rows it stored in its run: with a fixed duration, not the same number (`-b7-rows` gives every peer the same rows)."
+	if br.rows > 0 {
+		sameData = " Every peer stored the same rows (a fixed row count)."
+	}
+	fmt.Fprintf(b, "\nThen the point-in-time read, on one of the connections right after its run: featurehouse `%s`, PostgreSQL `%s`; %d reads, the first reported apart. Every answer equalled the number of distinct entities written, and `count(*)` the number of INSERTs (checked; the run fails otherwise).%s\n\n", b7FhRead, b7PgRead, b7Reads, sameData)
 	b.WriteString("| peer | rows stored (median) | entities (median) | first read ms (median) | read ms (median) | rows in Parquet at the read, each run | read ms ÷ PostgreSQL's |\n|---|---:|---:|---:|---:|---|---:|\n")
 	pgRead := b7Median(br.runs[peerB7PG], func(r b7Run) float64 { return r.readMedian })
 	for _, p := range b7Peers {
