@@ -1,9 +1,10 @@
 #!/bin/sh
-# Runs featurehouse's benchmarks B1-B3 (online lookups), B5 (bulk ingest),
-# B6 (large result) and B7 (streaming inserts) against their peers in one
-# run and prints every figure with the ratios. See bench/README.md.
+# Runs featurehouse's benchmarks B1-B3 (online lookups), B4 (point-in-time
+# training set), B5 (bulk ingest), B6 (large result) and B7 (streaming
+# inserts) against their peers in one run and prints every figure with the
+# ratios. See bench/README.md.
 #
-#   SCALE=10000000 REPEAT=3 WORK=/tmp/fhbench ONLY=b1,b2,b3,b5,b6,b7 bench/run.sh
+#   SCALE=10000000 REPEAT=3 WORK=/tmp/fhbench ONLY=b1,b2,b3,b4,b5,b6,b7 bench/run.sh
 #
 # SCALE   B5/B6: rows in the CSV and tables (default 10000000; 1000000 for a quick run)
 # REPEAT  repetitions of each measurement, peers interleaved (default 3)

@@ -1,10 +1,10 @@
-// Command fhbench runs featurehouse's benchmarks B1-B3 (online lookups), B5
-// (bulk ingest), B6 (large result) and B7 (streaming inserts) against their
-// peers in one run, on
-// the same data, and prints every figure it measured with the ratios.
+// Command fhbench runs featurehouse's benchmarks B1-B3 (online lookups), B4
+// (point-in-time training set), B5 (bulk ingest), B6 (large result) and B7
+// (streaming inserts) against their peers in one run, on the same data, and
+// prints every figure it measured with the ratios.
 // bench/run.sh builds it and featurehouse and calls it; see bench/README.md.
 //
-//	fhbench run -scale N -repeat R -work DIR -featurehouse BIN [-only b1,b2,b3,b5,b6,b7 -entities N ...]
+//	fhbench run -scale N -repeat R -work DIR -featurehouse BIN [-only b1,b2,b3,b4,b5,b6,b7 -entities N ...]
 //	fhbench duckdb-load -csv FILE -mode ctas|parquet -out PATH   (internal: the DuckDB peer)
 //	fhbench gen -scale N -out FILE                                 (the CSV alone)
 //	fhbench read -url URL -mode binary|text                        (B6's client alone, e.g. under perf)
