@@ -35,7 +35,7 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	for _, q := range systemTableDDL {
+	for _, q := range append(append([]string(nil), systemTableDDL...), snapshotsDDL...) {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("catalog: create system tables: %w", err)
 		}

@@ -120,6 +120,8 @@ type DeleteResult struct {
 	// Rewritten and Removed count the Parquet files replaced by a copy
 	// without the rows, and those dropped because every row went.
 	Rewritten, Removed int
+	// WrittenBytes is the size of the files written in their place.
+	WrittenBytes int64
 }
 
 // liveFile is a manifest row of a live file.
@@ -166,6 +168,11 @@ func (g *GroupLayout) MatchSourceForDescribe() string {
 // matchSource is every stored row of g with its file's full path in
 // FileColumn (NULL for unflushed rows), read as the views read them.
 func (e *Engine) matchSource(g *GroupLayout, files []liveFile) string {
+	return e.fileSource(g, files, true)
+}
+
+// fileSource is matchSource over files, with the unflushed rows or not.
+func (e *Engine) fileSource(g *GroupLayout, files []liveFile, unflushed bool) string {
 	var parts []string
 	bySet := map[string][]string{}
 	sets := map[string]map[string]bool{}
@@ -186,7 +193,13 @@ func (e *Engine) matchSource(g *GroupLayout, files []liveFile) string {
 		parts = append(parts, "SELECT "+g.projection(sets[k])+", "+FileColumn+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+
 			"], filename = "+QuoteString(FileColumn)+", hive_partitioning = false)")
 	}
-	parts = append(parts, "SELECT "+g.projection(nil)+", CAST(NULL AS VARCHAR) AS "+FileColumn+" FROM "+g.UnflushedTable())
+	if unflushed || len(parts) == 0 {
+		q := "SELECT " + g.projection(nil) + ", CAST(NULL AS VARCHAR) AS " + FileColumn + " FROM " + g.UnflushedTable()
+		if !unflushed {
+			q += " WHERE false"
+		}
+		parts = append(parts, q)
+	}
 	return "(" + strings.Join(parts, " UNION ALL ") + ")"
 }
 
@@ -295,6 +308,7 @@ func (ch *GroupChange) Delete(ctx context.Context, g *GroupLayout, match func(so
 		entry.maxET, _ = maxT.(string)
 		added = append(added, entry)
 		res.Rewritten++
+		res.WrittenBytes += size
 	}
 	if unflushed > 0 {
 		n, err := c.Exec(ctx, "DELETE FROM "+g.UnflushedTable()+" WHERE "+SeqColumn+" IN (SELECT fh_seq FROM "+tmp+" WHERE fh_file IS NULL)")

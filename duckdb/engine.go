@@ -158,6 +158,7 @@ func (e *Engine) bootstrap(ctx context.Context) error {
 		"CREATE SEQUENCE IF NOT EXISTS " + InternalSchema + ".write_seq START 1",
 		"CREATE SEQUENCE IF NOT EXISTS " + InternalSchema + ".file_seq START 1",
 		manifestDDL,
+		snapshotFilesDDL,
 	}
 	if e.cfg.Threads > 0 {
 		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.cfg.Threads))

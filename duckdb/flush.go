@@ -74,14 +74,15 @@ func (e *Engine) FlushGroup(ctx context.Context, g *GroupLayout, force bool) err
 }
 
 // CollectGarbage removes Parquet files under offline/ that no manifest row
-// names: files of writes that crashed before their manifest commit.
+// and no snapshot names: files of writes that crashed before their
+// manifest commit.
 func (e *Engine) CollectGarbage(ctx context.Context) (int, error) {
 	c, err := e.Connect(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	rows, err := c.Query(ctx, "SELECT path FROM feature_store.files")
+	rows, err := c.Query(ctx, "SELECT path FROM feature_store.files UNION ALL SELECT path FROM feature_store.snapshot_files")
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -66,9 +67,10 @@ func (e *Engine) RefreshViews(ctx context.Context, c *Conn, g *GroupLayout) erro
 
 // DropGroupStorage drops the group's views and unflushed table and removes
 // its manifest rows. It returns the Parquet files to delete once the
-// transaction commits (see RemoveFiles).
+// transaction commits (see RemoveFiles): every file of the manifest, live
+// or kept for older versions, but none that a snapshot still names.
 func (e *Engine) DropGroupStorage(ctx context.Context, c *Conn, g *GroupLayout) ([]string, error) {
-	files, err := liveFiles(ctx, c, g.ID)
+	files, err := allFiles(ctx, c, g.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +86,29 @@ func (e *Engine) DropGroupStorage(ctx context.Context, c *Conn, g *GroupLayout) 
 	if _, err := c.Exec(ctx, "DELETE FROM feature_store.files WHERE group_id = ?", g.ID); err != nil {
 		return nil, err
 	}
-	paths := make([]string, len(files))
-	for i, f := range files {
-		paths[i] = f.path
+	return files, nil
+}
+
+// allFiles lists the group's files in the manifest that no snapshot names.
+func allFiles(ctx context.Context, c *Conn, groupID int64) ([]string, error) {
+	rows, err := c.Query(ctx, `SELECT path FROM feature_store.files f WHERE group_id = ?
+		AND NOT EXISTS (SELECT 1 FROM feature_store.snapshot_files s WHERE s.path = f.path) ORDER BY file_id`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
 	}
-	return paths, nil
+	defer rows.Close()
+	var out []string
+	for {
+		row, err := rows.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+		p, _ := row[0].(string)
+		out = append(out, p)
+	}
 }
 
 // RemoveFiles deletes files (relative to the data directory) that no

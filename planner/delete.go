@@ -321,6 +321,9 @@ func (p *groupDelete) describe(ctx context.Context) ([]uint32, []types.Column, e
 
 func (p *groupDelete) execute(ctx context.Context, args []any) (any, error) {
 	s := p.s
+	if p.q.Erase {
+		return p.erase(ctx, args) // erase.go
+	}
 	ch, err := s.conn.BeginGroupChange(ctx, []int64{p.g.ID}, s.inTxn())
 	if err != nil {
 		return nil, err

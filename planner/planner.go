@@ -29,6 +29,9 @@ type Config struct {
 	// OnlineFallback serves AS OF now() lookups from DuckDB when the online
 	// store fails (off: they fail with SQLSTATE HV00N).
 	OnlineFallback bool
+	// DefaultRetention is the history VACUUM keeps of a group without a
+	// retention option (a DuckDB interval, "" to keep everything).
+	DefaultRetention string
 }
 
 // Planner plans and runs statements for sessions.

@@ -50,8 +50,17 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 			return s.groupInsertPlan(ctx, q, n.InsertStmt, g, paramTypes)
 		}
 	case *pg_query.Node_DeleteStmt:
-		if g := s.lookupGroup(sql.QualifiedName{Schema: n.DeleteStmt.Relation.Schemaname, Name: n.DeleteStmt.Relation.Relname}); g != nil {
+		rel := sql.QualifiedName{Schema: n.DeleteStmt.Relation.Schemaname, Name: n.DeleteStmt.Relation.Relname}
+		if g := s.lookupGroup(rel); g != nil {
 			return s.groupDeletePlan(ctx, q, n.DeleteStmt, g, paramTypes)
+		}
+		if q.Erase {
+			return nil, pgerror.New(pgerror.UndefinedTable, `feature group "%s" does not exist`, displayQualified(rel)).
+				WithHint("ERASE removes rows from feature groups and their snapshots; use DELETE for tables.")
+		}
+	case *pg_query.Node_VacuumStmt:
+		if p, err := s.vacuumPlan(n.VacuumStmt); p != nil || err != nil {
+			return p, err
 		}
 	case *pg_query.Node_TruncateStmt:
 		if p, err := s.truncatePlan(n.TruncateStmt); p != nil || err != nil {

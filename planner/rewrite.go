@@ -176,7 +176,11 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(edits, fv...), nil
+	ve, err := s.versionEdits(ctx, q) // snapshot.go
+	if err != nil {
+		return nil, err
+	}
+	return append(append(edits, fv...), ve...), nil
 }
 
 // asOfSQL is the latest row per entity as of expr.

@@ -198,6 +198,9 @@ func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, param
 			if err := s.dropGroupViews(ctx, stmt); err != nil {
 				return "", err
 			}
+			if err := s.dropGroupSnapshots(ctx, stmt); err != nil {
+				return "", err
+			}
 			return s.dropFeatureGroup(ctx, stmt)
 		}), nil
 	case *sql.CreateFeatureView:
@@ -210,6 +213,10 @@ func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, param
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.commentOn(ctx, stmt) }), nil
 	case *sql.RefreshOnline:
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.refreshOnline(ctx, stmt) }), nil
+	case *sql.CreateSnapshot:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.createSnapshot(ctx, stmt) }), nil
+	case *sql.DropSnapshot:
+		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.dropSnapshot(ctx, stmt) }), nil
 	case *sql.Precompute:
 		return &commandPlan{run: func(ctx context.Context) (string, error) { return s.precompute(ctx, stmt) }}, nil
 	case *sql.Query:

@@ -20,6 +20,11 @@ type asOfMatch struct {
 	knownAt              string
 	knownStart           int // -1 when there is no KNOWN AT
 	clauseEnd            int // end of the last token of the time expressions
+	// version is the snapshot of `relation VERSION 'name'` (then expr is
+	// empty: the match is a VERSION clause, not an AS OF).
+	version    string
+	isVersion  bool
+	versionPos int // byte offset of the name's literal
 }
 
 // asOfStopWords end an AS OF expression at parenthesis depth 0.
@@ -76,6 +81,11 @@ func (c *cursor) findAsOf() []asOfMatch {
 			c.fail(pgerror.New(pgerror.FeatureNotSupported, "ASOF JOIN is not supported").
 				WithHint("Write JOIN g AS OF l.ts alias USING (key) for a point-in-time join.").
 				WithPosition(charPos(c.text, t.start)))
+		case t.isWord("version") && i+1 < len(toks) && toks[i+1].isString():
+			if m, ok := c.versionAt(i, inFrom[top]); ok {
+				out = append(out, m)
+				i = c.i - 1
+			}
 		case t.id == pg_query.Token_AS && i+1 < len(toks) && toks[i+1].id == pg_query.Token_OF:
 			if m, ok := c.asOfAt(i, inFrom[top]); ok {
 				out = append(out, m)
@@ -95,41 +105,11 @@ func (c *cursor) findAsOf() []asOfMatch {
 // asOfAt recognises the clause whose AS is toks[i]; ok is false when the
 // AS OF does not follow a relation in a FROM list.
 func (c *cursor) asOfAt(i int, inFrom bool) (asOfMatch, bool) {
+	m, ok := c.relationBefore(i, inFrom)
+	if !ok {
+		return m, false
+	}
 	toks := c.toks
-	j := i - 1
-	if j < 0 || !toks[j].isLabel() {
-		return asOfMatch{}, false
-	}
-	for j >= 2 && toks[j-1].isPunct('.') && toks[j-2].isLabel() {
-		j -= 2
-	}
-	if !toks[j].isColID() || j == 0 {
-		return asOfMatch{}, false
-	}
-	intro := &toks[j-1]
-	if intro.isWord("only") && j >= 2 {
-		intro = &toks[j-2]
-	}
-	if !(intro.isWord("from") || intro.isWord("join") || intro.isWord("using") || (intro.isPunct(',') && inFrom)) {
-		return asOfMatch{}, false
-	}
-	m := asOfMatch{relStart: toks[j].start, relEnd: toks[i-1].end, aliasStart: -1, aliasEnd: -1, knownStart: -1}
-	var parts []string
-	for k := j; k < i; k += 2 {
-		parts = append(parts, identValue(&toks[k]))
-	}
-	switch len(parts) {
-	case 1:
-		m.rel = QualifiedName{Name: parts[0]}
-	case 2:
-		m.rel = QualifiedName{Schema: parts[0], Name: parts[1]}
-	case 3:
-		c.fail(pgerror.New(pgerror.FeatureNotSupported, "cross-database references are not implemented: \"%s\"", strings.Join(parts, ".")).
-			WithPosition(charPos(c.text, toks[j].start)))
-	default:
-		c.fail(tooManyDots(c.text, parts, &toks[j]))
-	}
-
 	c.i = i + 2
 	first, alias := c.asOfExpr()
 	if c.i == first {
@@ -180,6 +160,82 @@ func (c *cursor) asOfAt(i int, inFrom bool) (asOfMatch, bool) {
 func isKnownAt(toks []token, i int) bool {
 	return i+1 < len(toks) && toks[i].isWord("known") && toks[i+1].isWord("at") &&
 		!(i+2 < len(toks) && toks[i+2].id == pg_query.Token_TIME)
+}
+
+// relationBefore recognises the relation name that ends right before
+// toks[i] in a FROM list (after FROM, JOIN, USING or a comma of the list);
+// ok is false when toks[i] does not follow one.
+func (c *cursor) relationBefore(i int, inFrom bool) (m asOfMatch, ok bool) {
+	toks := c.toks
+	j := i - 1
+	if j < 0 || !toks[j].isLabel() {
+		return asOfMatch{}, false
+	}
+	for j >= 2 && toks[j-1].isPunct('.') && toks[j-2].isLabel() {
+		j -= 2
+	}
+	if !toks[j].isColID() || j == 0 {
+		return asOfMatch{}, false
+	}
+	intro := &toks[j-1]
+	if intro.isWord("only") && j >= 2 {
+		intro = &toks[j-2]
+	}
+	if !(intro.isWord("from") || intro.isWord("join") || intro.isWord("using") || (intro.isPunct(',') && inFrom)) {
+		return asOfMatch{}, false
+	}
+	m = asOfMatch{relStart: toks[j].start, relEnd: toks[i-1].end, aliasStart: -1, aliasEnd: -1, knownStart: -1}
+	var parts []string
+	for k := j; k < i; k += 2 {
+		parts = append(parts, identValue(&toks[k]))
+	}
+	switch len(parts) {
+	case 1:
+		m.rel = QualifiedName{Name: parts[0]}
+	case 2:
+		m.rel = QualifiedName{Schema: parts[0], Name: parts[1]}
+	case 3:
+		c.fail(pgerror.New(pgerror.FeatureNotSupported, "cross-database references are not implemented: \"%s\"", strings.Join(parts, ".")).
+			WithPosition(charPos(c.text, toks[j].start)))
+	default:
+		c.fail(tooManyDots(c.text, parts, &toks[j]))
+	}
+
+	return m, true
+}
+
+// versionAt recognises `relation VERSION 'name' [[AS] alias]` whose
+// VERSION is toks[i].
+func (c *cursor) versionAt(i int, inFrom bool) (asOfMatch, bool) {
+	m, ok := c.relationBefore(i, inFrom)
+	if !ok {
+		return m, false
+	}
+	c.i = i + 1
+	m.isVersion, m.versionPos = true, c.toks[c.i].start
+	m.version = c.stringLit()
+	m.clauseEnd = c.toks[c.i-1].end
+	if c.peek(0).is(pg_query.Token_AS) && c.peek(1).is(pg_query.Token_OF) {
+		c.fail(pgerror.New(pgerror.FeatureNotSupported, "AS OF cannot be combined with VERSION").
+			WithHint("Read the snapshot with VERSION, then filter or aggregate it as a table.").
+			WithPosition(charPos(c.text, c.peek(0).start)))
+	}
+	var alias *token
+	if c.peek(0).is(pg_query.Token_AS) {
+		c.i++
+		if !c.peek(0).isColID() {
+			c.failHere()
+		}
+		alias = c.peek(0)
+	} else if t := c.peek(0); t != nil && t.isColID() && !isAnyWord(t, asOfStopWords) && !isAnyWord(t, fromEnders) {
+		alias = t
+	}
+	if alias != nil {
+		c.i++
+		m.alias = identValue(alias)
+		m.aliasStart, m.aliasEnd = alias.start, alias.end
+	}
+	return m, true
 }
 
 // asOfExpr advances over the time expression starting at c.i and returns
@@ -269,9 +325,10 @@ func isIntervalField(t *token) bool {
 // rewriteAsOf returns orig (the statement, starting at byte base of the
 // whole text) with each clause replaced by `relation [alias]`, the AsOf
 // records, and the edits made (for mapping positions back).
-func rewriteAsOf(text, orig string, base int, ms []asOfMatch) (string, []AsOf, []edit) {
+func rewriteAsOf(text, orig string, base int, ms []asOfMatch) (string, []AsOf, []VersionRef, []edit) {
 	var b strings.Builder
 	var out []AsOf
+	var versions []VersionRef
 	var edits []edit
 	prev := 0
 	for _, m := range ms {
@@ -289,6 +346,13 @@ func rewriteAsOf(text, orig string, base int, ms []asOfMatch) (string, []AsOf, [
 			prev = m.clauseEnd - base
 		}
 		edits = append(edits, e)
+		if m.isVersion {
+			versions = append(versions, VersionRef{
+				Relation: m.rel, Snapshot: m.version, Alias: m.alias,
+				Start: start, End: b.Len(), Position: charPos(orig, m.versionPos-base),
+			})
+			continue
+		}
 		a := AsOf{
 			Relation:     m.rel,
 			Expr:         m.expr,
@@ -304,7 +368,7 @@ func rewriteAsOf(text, orig string, base int, ms []asOfMatch) (string, []AsOf, [
 		out = append(out, a)
 	}
 	b.WriteString(orig[prev:])
-	return b.String(), out, edits
+	return b.String(), out, versions, edits
 }
 
 // edit is one replacement of orig[start:end] by insert.

@@ -77,6 +77,8 @@ var extensions = []struct {
 	{[]string{"comment", "on", "feature"}, (*cursor).commentOn},
 	{[]string{"refresh", "online"}, (*cursor).refreshOnline},
 	{[]string{"precompute"}, (*cursor).precompute},
+	{[]string{"create", "snapshot"}, (*cursor).createSnapshot},
+	{[]string{"drop", "snapshot"}, (*cursor).dropSnapshot},
 }
 
 func extensionFor(toks []token) func(*cursor) Statement {
@@ -135,6 +137,10 @@ func setText(st Statement, text string) {
 		s.Text = text
 	case *DropFeatureView:
 		s.Text = text
+	case *CreateSnapshot:
+		s.Text = text
+	case *DropSnapshot:
+		s.Text = text
 	}
 }
 
@@ -144,7 +150,23 @@ func (c *cursor) query() *Query {
 	base := c.toks[0].start
 	q := &Query{Original: c.span(0, len(c.toks)), Offset: charPos(c.text, base) - 1}
 	var edits []edit
-	q.Text, q.AsOf, edits = rewriteAsOf(c.text, q.Original, base, c.findAsOf())
+	q.Text, q.AsOf, q.Versions, edits = rewriteAsOf(c.text, q.Original, base, c.findAsOf())
+	if len(c.toks) > 1 && c.toks[0].isWord("erase") && c.toks[1].isWord("from") {
+		// ERASE FROM g ... is parsed as the DELETE it is spelled like.
+		q.Erase = true
+		n := c.toks[0].end - base
+		q.Text = "DELETE" + q.Text[n:]
+		shift := len("DELETE") - n
+		edits = append([]edit{{start: 0, end: n, insert: "DELETE"}}, edits...)
+		for i := range q.AsOf {
+			q.AsOf[i].Start += shift
+			q.AsOf[i].End += shift
+		}
+		for i := range q.Versions {
+			q.Versions[i].Start += shift
+			q.Versions[i].End += shift
+		}
+	}
 	tree, err := pg_query.Parse(q.Text)
 	if err != nil {
 		c.fail(c.queryError(err, q.Text, base, edits))

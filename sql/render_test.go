@@ -162,8 +162,16 @@ func renderStmt(b *strings.Builder, st Statement) {
 			names = append(names, qn(n))
 		}
 		fmt.Fprintf(b, "DropFeatureView %s if-exists=%v cascade=%v\n", strings.Join(names, ", "), s.IfExists, s.Cascade)
+	case *CreateSnapshot:
+		fmt.Fprintf(b, "CreateSnapshot %s of %s if-not-exists=%v\n", s.Name, qn(s.Group), s.IfNotExists)
+		renderOptions(b, s.Options, s.OptionOrder)
+	case *DropSnapshot:
+		fmt.Fprintf(b, "DropSnapshot %s if-exists=%v\n", strings.Join(s.Names, ", "), s.IfExists)
 	case *Query:
 		fmt.Fprintf(b, "Query %s offset=%d\n", stmtKind(s), s.Offset)
+		if s.Erase {
+			b.WriteString("  erase\n")
+		}
 		if s.Text != s.Original {
 			fmt.Fprintf(b, "  original: %s\n", s.Original)
 		}
@@ -177,6 +185,13 @@ func renderStmt(b *strings.Builder, st Statement) {
 				fmt.Fprintf(b, " alias=%s", a.Alias)
 			}
 			fmt.Fprintf(b, " at=%d ref=%q\n", a.ExprPosition, s.Text[a.Start:a.End])
+		}
+		for _, v := range s.Versions {
+			fmt.Fprintf(b, "  version %s snapshot=%q", qn(v.Relation), v.Snapshot)
+			if v.Alias != "" {
+				fmt.Fprintf(b, " alias=%s", v.Alias)
+			}
+			fmt.Fprintf(b, " at=%d ref=%q\n", v.Position, s.Text[v.Start:v.End])
 		}
 	default:
 		fmt.Fprintf(b, "unknown %T\n", st)

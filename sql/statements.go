@@ -123,6 +123,20 @@ type AsOf struct {
 	KnownAtPosition int
 }
 
+// VersionRef is one `relation VERSION 'snapshot' [[AS] alias]` in a FROM
+// clause: the relation as it was pinned by the snapshot.
+type VersionRef struct {
+	Relation QualifiedName
+	Snapshot string
+	Alias    string
+	// Start and End are byte offsets, in Query.Text, of the rewritten
+	// reference `relation [alias]`, as for AsOf.
+	Start, End int
+	// Position is the 1-based character position of the snapshot's name in
+	// the original statement.
+	Position int
+}
+
 // Query is every statement in PostgreSQL's grammar (SELECT, INSERT, COPY,
 // CREATE TABLE, BEGIN, SET, SHOW, EXPLAIN...), possibly with AS OF clauses.
 type Query struct {
@@ -135,6 +149,12 @@ type Query struct {
 	Tree *pg_query.ParseResult
 	// AsOf lists the AS OF clauses in order of appearance.
 	AsOf []AsOf
+	// Versions lists the VERSION clauses in order of appearance.
+	Versions []VersionRef
+	// Erase is set for ERASE FROM g [WHERE ...], whose Text is the DELETE
+	// it is spelled like: the rows go from the group and from every
+	// snapshot of it, and the files that held them are deleted.
+	Erase bool
 	// Offset is the number of characters before Original in the text given
 	// to Parse: a 1-based position within Original plus Offset is the
 	// position PostgreSQL reports for the whole query string.

@@ -108,7 +108,7 @@ func serve(args []string) error {
 	defer store.Close()
 	m := newMetrics(engine)
 	p := planner.New(planner.Config{Engine: engine, Catalog: cat, Superuser: cfg.Superuser, ServerVersion: serverVersion, Version: version, Logger: log,
-		Online: store, OnlineFallback: cfg.OnlineFallback})
+		Online: store, OnlineFallback: cfg.OnlineFallback, DefaultRetention: defaultRetention(cfg.RetentionDays)})
 	m.servingStats(p)
 	if err := p.StartOnline(ctx); err != nil {
 		closeEngine()
@@ -173,4 +173,12 @@ func newLogger(level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// defaultRetention is --retention-days as an interval ("" for 0: keep).
+func defaultRetention(days int) string {
+	if days <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d days", days)
 }
