@@ -35,7 +35,12 @@ type Config struct {
 	// DirectWriteRows: an autocommit write of at least this many rows goes
 	// straight to Parquet instead of through the unflushed table.
 	DirectWriteRows int64
-	Logger          *slog.Logger
+	// CompactMinFiles: after flushes, a partition's files smaller than
+	// CompactFileBytes are merged once there are this many (0: never
+	// automatically; COMPACT still does).
+	CompactMinFiles  int
+	CompactFileBytes int64
+	Logger           *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -53,6 +58,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DirectWriteRows <= 0 {
 		c.DirectWriteRows = 50_000
+	}
+	if c.CompactFileBytes <= 0 {
+		c.CompactFileBytes = 64 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

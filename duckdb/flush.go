@@ -28,6 +28,9 @@ func (e *Engine) StartFlusher() {
 			if err := e.FlushAll(ctx, false); err != nil {
 				e.log.Warn("flush failed", "err", err)
 			}
+			if err := e.CompactAll(ctx); err != nil {
+				e.log.Warn("compaction failed", "err", err)
+			}
 			cancel()
 		}
 	}()

@@ -217,6 +217,8 @@ func (s *Session) planStatement(ctx context.Context, parsed sql.Statement, param
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.createSnapshot(ctx, stmt) }), nil
 	case *sql.DropSnapshot:
 		return s.catalogPlan(func(ctx context.Context) (string, error) { return s.dropSnapshot(ctx, stmt) }), nil
+	case *sql.Compact:
+		return s.compactPlan(stmt), nil
 	case *sql.Precompute:
 		return &commandPlan{run: func(ctx context.Context) (string, error) { return s.precompute(ctx, stmt) }}, nil
 	case *sql.Query:

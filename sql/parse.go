@@ -79,6 +79,7 @@ var extensions = []struct {
 	{[]string{"precompute"}, (*cursor).precompute},
 	{[]string{"create", "snapshot"}, (*cursor).createSnapshot},
 	{[]string{"drop", "snapshot"}, (*cursor).dropSnapshot},
+	{[]string{"compact"}, (*cursor).compact},
 }
 
 func extensionFor(toks []token) func(*cursor) Statement {
@@ -140,6 +141,8 @@ func setText(st Statement, text string) {
 	case *CreateSnapshot:
 		s.Text = text
 	case *DropSnapshot:
+		s.Text = text
+	case *Compact:
 		s.Text = text
 	}
 }

@@ -165,6 +165,12 @@ func renderStmt(b *strings.Builder, st Statement) {
 	case *CreateSnapshot:
 		fmt.Fprintf(b, "CreateSnapshot %s of %s if-not-exists=%v\n", s.Name, qn(s.Group), s.IfNotExists)
 		renderOptions(b, s.Options, s.OptionOrder)
+	case *Compact:
+		var names []string
+		for _, n := range s.Names {
+			names = append(names, qn(n))
+		}
+		fmt.Fprintf(b, "Compact %s\n", strings.Join(names, ", "))
 	case *DropSnapshot:
 		fmt.Fprintf(b, "DropSnapshot %s if-exists=%v\n", strings.Join(s.Names, ", "), s.IfExists)
 	case *Query:

@@ -69,6 +69,7 @@ func TestSnapshotImmutable(t *testing.T) {
 		`DELETE FROM sg WHERE user_id = 'u2'`, // a Parquet row
 		`DELETE FROM sg WHERE user_id = 'u3'`, // an unflushed row
 		`restart`,                             // flushes the unflushed rows
+		`COMPACT sg`,                          // merges the two files
 		`ALTER FEATURE GROUP sg ADD FEATURE income DOUBLE PRECISION`,
 		`ALTER FEATURE sg.age SET DATA TYPE BIGINT`,
 		`ALTER FEATURE GROUP sg RENAME FEATURE country TO nation`,

@@ -34,6 +34,7 @@ type config struct {
 	MemoryLimit                                              string
 	FlushRows                                                int64
 	FlushAge                                                 time.Duration
+	CompactMinFiles, CompactFileMB                           int
 	LogLevel                                                 string
 	ConfigFile                                               string
 }
@@ -59,6 +60,8 @@ var settingsTable = []setting{
 	{"memory-limit", "FEATURE_STORE_MEMORY_LIMIT", "memory_limit", "", "DuckDB memory limit, e.g. 2GB (empty: DuckDB's default)", nil},
 	{"flush-rows", "FEATURE_STORE_FLUSH_ROWS", "flush_rows", "100000", "flush a group's unflushed rows to Parquet at this many", nil},
 	{"flush-age", "FEATURE_STORE_FLUSH_AGE", "flush_age", "60s", "flush a group's unflushed rows to Parquet once this old", nil},
+	{"compact-min-files", "FEATURE_STORE_COMPACT_MIN_FILES", "compact_min_files", "8", "merge a partition's small Parquet files once it has this many (0: only on COMPACT)", nil},
+	{"compact-file-mb", "FEATURE_STORE_COMPACT_FILE_MB", "compact_file_mb", "64", "a Parquet file smaller than this many MB is small for compaction", nil},
 	{"log-level", "FEATURE_STORE_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", nil},
 }
 
@@ -140,6 +143,12 @@ func loadConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.RetentionDays, err = strconv.Atoi(get("retention-days")); err != nil || c.RetentionDays < 0 {
 		return nil, fmt.Errorf("retention-days: want a number >= 0, got %q", get("retention-days"))
+	}
+	if c.CompactMinFiles, err = strconv.Atoi(get("compact-min-files")); err != nil || c.CompactMinFiles < 0 || c.CompactMinFiles == 1 {
+		return nil, fmt.Errorf("compact-min-files: want 0 or a number >= 2, got %q", get("compact-min-files"))
+	}
+	if c.CompactFileMB, err = strconv.Atoi(get("compact-file-mb")); err != nil || c.CompactFileMB <= 0 {
+		return nil, fmt.Errorf("compact-file-mb: want a positive number, got %q", get("compact-file-mb"))
 	}
 	if c.FlushRows, err = strconv.ParseInt(get("flush-rows"), 10, 64); err != nil || c.FlushRows <= 0 {
 		return nil, fmt.Errorf("flush-rows: want a positive number, got %q", get("flush-rows"))

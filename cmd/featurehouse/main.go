@@ -77,6 +77,7 @@ func serve(args []string) error {
 	engine, err := duckdb.Open(ctx, duckdb.Config{
 		DataDir: cfg.DataDir, Compression: cfg.Compression, Threads: cfg.MaxParallelOps,
 		MemoryLimit: cfg.MemoryLimit, FlushRows: cfg.FlushRows, FlushAge: cfg.FlushAge, Logger: log,
+		CompactMinFiles: cfg.CompactMinFiles, CompactFileBytes: int64(cfg.CompactFileMB) << 20,
 	})
 	if err != nil {
 		return err
