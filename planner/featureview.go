@@ -132,6 +132,14 @@ func (s *Session) createFeatureView(ctx context.Context, stmt *sql.CreateFeature
 			}
 		}
 	}
+	if v.Online {
+		if s.p.online == nil {
+			return "", pgerror.New(pgerror.FeatureNotSupported, "online feature views need an online store")
+		}
+		if err := s.checkOnlineView(v, stored); err != nil {
+			return "", err
+		}
+	}
 	// Both ways of evaluating the view must bind in DuckDB.
 	gen := &fvGen{}
 	direct := gen.direct(stored, "now()")
@@ -176,8 +184,7 @@ func (s *Session) viewOptions(ctx context.Context, v *catalog.View, opts map[str
 			case "false", "off", "no", "0", "f", "n":
 				v.Online = false
 			case "true", "on", "yes", "1", "t", "y":
-				return pgerror.New(pgerror.FeatureNotSupported, "online feature views are not supported yet").
-					WithHint("Read the view AS OF now(); its source groups can be online.")
+				v.Online = true
 			default:
 				return pgerror.New(pgerror.InvalidParameterValue, `invalid value for boolean option "online": %s`, val)
 			}
@@ -256,6 +263,11 @@ func (s *Session) dropFeatureView(ctx context.Context, stmt *sql.DropFeatureView
 	}
 	if err := s.p.catalog.DropViews(ctx, append(targets, deps...)); err != nil {
 		return "", err
+	}
+	for _, v := range append(targets, deps...) {
+		if v.Online {
+			s.dropOnlineView(v)
+		}
 	}
 	return "DROP FEATURE VIEW", nil
 }

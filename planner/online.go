@@ -40,6 +40,8 @@ type onlineServer struct {
 	locks map[int64]*sync.RWMutex
 
 	wake chan struct{} // asks the reconciler to look at pending groups now
+
+	views map[int64]*viewServing // online feature views by id, under mu (online_view.go)
 }
 
 // recordBatch is how many records one store call carries.

@@ -21,6 +21,7 @@ func (s *Session) onlineAfterTruncate(ctx context.Context, g *catalog.Group) err
 	if err := o.exclusive(g, func() error { _, err := o.rebuild(ctx, s.conn, g); return err }); err != nil {
 		s.onlineWriteFailed(ctx, g, err)
 	}
+	s.onlineViewsAfter(ctx, g, nil, true)
 	return nil
 }
 
@@ -64,5 +65,6 @@ func (s *Session) onlineAfterDelete(ctx context.Context, g *catalog.Group, keys 
 	if err := o.exclusive(g, func() error { return o.recompute(ctx, s.conn, g, canon) }); err != nil {
 		s.onlineWriteFailed(ctx, g, err)
 	}
+	s.onlineViewsAfter(ctx, g, canon, false)
 	return nil
 }

@@ -34,6 +34,9 @@ type onlineLookup struct {
 	// offline is the DuckDB plan of the same statement, made when needed
 	// (fallback, future event times, uncommitted writes of this session).
 	offline plan
+	// view is set for a lookup of an online feature view (g is then its
+	// columns as a pseudo group).
+	view *viewServing
 }
 
 // keySource is one value for a key column: a constant, a parameter, or a
@@ -72,15 +75,26 @@ func (s *Session) onlineLookupPlan(q *sql.Query, declared []uint32) *onlineLooku
 	if rv == nil {
 		return nil
 	}
+	var vs *viewServing
 	g := s.lookupGroup(sql.QualifiedName{Schema: rv.Schemaname, Name: rv.Relname})
-	if g == nil || !onlineEligible(g) || g.EventTime() == nil || !isTimestampTZ(g.EventTime().DuckDBType) {
+	if g == nil {
+		v := s.lookupFeatureView(sql.QualifiedName{Schema: rv.Schemaname, Name: rv.Relname})
+		if v == nil || !v.Online {
+			return nil
+		}
+		var err error
+		if vs, err = s.viewServingFor(context.Background(), v); err != nil {
+			return nil
+		}
+		g = vs.g
+	} else if !onlineEligible(g) || g.EventTime() == nil || !isTimestampTZ(g.EventTime().DuckDBType) {
 		return nil
 	}
 	alias := g.Name
 	if rv.Alias != nil {
 		alias = rv.Alias.Aliasname
 	}
-	l := &onlineLookup{s: s, q: q, g: g, declared: declared}
+	l := &onlineLookup{s: s, q: q, g: g, declared: declared, view: vs}
 	if !l.project(sel.TargetList, alias) || !l.keyFilter(sel.WhereClause, alias) {
 		return nil
 	}
@@ -427,6 +441,9 @@ type counted interface {
 }
 
 func (l *onlineLookup) execute(ctx context.Context, args []any) (any, error) {
+	if l.view != nil {
+		return l.lookupView(ctx, args) // online_view.go
+	}
 	o := l.s.p.online
 	if l.s.hasPendingOnline(l.g.ID) {
 		return l.runOffline(ctx, args) // this transaction's own writes are not online yet
@@ -553,6 +570,15 @@ func (l *onlineLookup) explain() [][]any {
 			keyDesc = append(keyDesc, fmt.Sprintf("%s IN (%d values)", f.Name, len(srcs)))
 		}
 	}
+	what, ns := "", ""
+	if l.view != nil {
+		what, ns = "feature view ", l.view.ns
+		if ns == "" {
+			ns = "built at first use"
+		}
+	} else {
+		ns = o.namespace(l.g)
+	}
 	names := make([]string, len(l.cols))
 	for i, c := range l.cols {
 		names[i] = c.Name
@@ -563,7 +589,7 @@ func (l *onlineLookup) explain() [][]any {
 	}
 	return [][]any{
 		{"Route: online store (" + o.store.Kind() + ")"},
-		{"Online Lookup on " + l.g.QualifiedName() + " (namespace " + o.namespace(l.g) + ")"},
+		{"Online Lookup on " + what + l.g.QualifiedName() + " (namespace " + ns + ")"},
 		{"  Entity key: " + strings.Join(keyDesc, " AND ")},
 		{"  Round trips: " + trips},
 		{"  Output: " + strings.Join(names, ", ")},

@@ -35,11 +35,26 @@ func (s *Session) onlineGroup(name sql.QualifiedName) (*catalog.Group, error) {
 // refreshOnline is REFRESH ONLINE g: rebuild the group's online records
 // from its offline data (a new generation replaces the old one at once).
 func (s *Session) refreshOnline(ctx context.Context, st *sql.RefreshOnline) (string, error) {
+	if v := s.lookupFeatureView(st.Name); v != nil && v.Online && s.p.online != nil {
+		vs, err := s.viewServingFor(ctx, v)
+		if err != nil {
+			return "", err
+		}
+		vs.mu.Lock()
+		defer vs.mu.Unlock()
+		if err := s.rebuildView(ctx, vs); err != nil {
+			return "", unavailable(err)
+		}
+		return "REFRESH ONLINE", nil
+	}
 	g, err := s.onlineGroup(st.Name)
 	if err != nil {
 		return "", err
 	}
 	n, err := s.p.online.refresh(ctx, s.conn, g)
+	if err == nil {
+		s.onlineViewsAfter(ctx, g, nil, true)
+	}
 	if err != nil {
 		if pe, ok := err.(*pgerror.Error); ok {
 			return "", pe

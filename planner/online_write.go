@@ -52,8 +52,18 @@ func (s *Session) groupWrite(ctx context.Context, g *catalog.Group, opt *duckdb.
 	l.RLock()
 	defer l.RUnlock()
 	var putErr error
+	var keys []string // entities written, for the online views of g
+	views := len(s.onlineViewsOf(g)) > 0
+	noteKeys := func(es []online.Entry) {
+		if views {
+			for _, e := range es {
+				keys = append(keys, e.Key)
+			}
+		}
+	}
 	opt.Stored = func(ctx context.Context, selectSQL string) {
 		putErr = readEntries(ctx, s.conn, g, selectSQL, func(es []online.Entry) error {
+			noteKeys(es)
 			return o.put(ctx, g, es)
 		})
 	}
@@ -61,6 +71,7 @@ func (s *Session) groupWrite(ctx context.Context, g *catalog.Group, opt *duckdb.
 	opt.StoredRows = func(ctx context.Context, rows [][]any, seq int64, _ time.Time) bool {
 		es, ok := latestEntries(g, rows, seq)
 		if ok {
+			noteKeys(es)
 			putErr = o.put(ctx, g, es)
 		}
 		return ok
@@ -72,6 +83,7 @@ func (s *Session) groupWrite(ctx context.Context, g *catalog.Group, opt *duckdb.
 	if putErr != nil {
 		s.onlineWriteFailed(ctx, g, putErr)
 	}
+	s.onlineViewsAfter(ctx, g, keys, false) // committed: the views read it
 	return n, nil
 }
 
@@ -143,12 +155,19 @@ func (s *Session) applyOnline(ctx context.Context) {
 		switch {
 		case op.truncate:
 			_, err = o.rebuild(ctx, s.conn, op.g)
+			s.onlineViewsAfter(ctx, op.g, nil, true)
 		case op.deleted != nil:
 			err = o.recompute(ctx, s.conn, op.g, op.deleted)
+			s.onlineViewsAfter(ctx, op.g, op.deleted, false)
 		default:
 			for i := 0; i < len(op.entries) && err == nil; i += recordBatch {
 				err = o.put(ctx, op.g, op.entries[i:min(i+recordBatch, len(op.entries))])
 			}
+			keys := make([]string, len(op.entries))
+			for i, e := range op.entries {
+				keys[i] = e.Key
+			}
+			s.onlineViewsAfter(ctx, op.g, keys, false)
 		}
 		if err != nil {
 			failed[op.g.ID] = true
