@@ -2,6 +2,8 @@ package planner
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -14,10 +16,38 @@ import (
 
 // decorateError makes a DuckDB error read as PostgreSQL's: an unknown
 // relation is named as written (schema-qualified) and positioned.
+// tooManyValues is DuckDB's message for VALUES rows longer than the table.
+// DuckDB's messages for VALUES rows that do not fit the table, checked
+// after the table is found (so a missing table is 42P01 first, as in
+// PostgreSQL): without a column list, "table t has 2 columns but 3 values
+// were supplied"; with one, "Column name/value mismatch for insert on t:
+// expected 2 columns but 1 values were supplied".
+var (
+	tooManyValues = regexp.MustCompile(`^table \S+ has (\d+) columns but \d+ values were supplied`)
+	valueMismatch = regexp.MustCompile(`^Column name/value mismatch for insert on `)
+)
+
 func decorateError(err error, q *sql.Query) error {
 	e, ok := pgerror.As(err)
 	if !ok || q == nil || q.Tree == nil {
 		return err
+	}
+	if valueMismatch.MatchString(e.Message) {
+		if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {
+			if aerr := insertArity(q, ins, -1); aerr != nil {
+				return aerr
+			}
+		}
+	}
+	if m := tooManyValues.FindStringSubmatch(e.Message); m != nil {
+		// DuckDB: "table t has 2 columns but 3 values were supplied".
+		if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				if aerr := insertArity(q, ins, n); aerr != nil {
+					return aerr
+				}
+			}
+		}
 	}
 	if e.Code == pgerror.UndefinedTable && strings.HasPrefix(e.Message, `relation "`) {
 		name := strings.TrimSuffix(strings.TrimPrefix(e.Message, `relation "`), `" does not exist`)

@@ -8,6 +8,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/featurehouse/featurehouse/catalog"
 	"github.com/featurehouse/featurehouse/duckdb"
 	"github.com/featurehouse/featurehouse/sql"
 	"github.com/featurehouse/featurehouse/sql/pgerror"
@@ -47,8 +48,18 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		return s.showPlan(n.VariableShowStmt.Name), nil
 	case *pg_query.Node_InsertStmt:
 		if g := s.lookupGroup(sql.QualifiedName{Schema: n.InsertStmt.Relation.Schemaname, Name: n.InsertStmt.Relation.Relname}); g != nil {
+			visible := 0
+			for _, f := range g.Features {
+				if f.Status != catalog.Retired {
+					visible++
+				}
+			}
+			if err := insertArity(q, n.InsertStmt, visible); err != nil {
+				return nil, err
+			}
 			return s.groupInsertPlan(ctx, q, n.InsertStmt, g, paramTypes)
 		}
+
 	case *pg_query.Node_DeleteStmt:
 		rel := sql.QualifiedName{Schema: n.DeleteStmt.Relation.Schemaname, Name: n.DeleteStmt.Relation.Relname}
 		if g := s.lookupGroup(rel); g != nil {

@@ -44,3 +44,13 @@ id,ts,age,name
 2,2024-01-02,40,
 \.
 SELECT id, ts, age, name, name IS NULL AS name_null FROM g ORDER BY id;
+-- VALUES rows longer or shorter than the target list: PostgreSQL's 42601 with the position
+CREATE TABLE arity (a int, b int);
+INSERT INTO arity VALUES (1, 2, 3);
+INSERT INTO arity (a, b) VALUES (1);
+INSERT INTO arity (a, b) VALUES (1, 2), (3);
+INSERT INTO g (id, ts, age) VALUES (9, '2024-01-01');
+INSERT INTO g VALUES (9, '2024-01-01', 30, 'x', 'extra');
+INSERT INTO nosuchtable (a, b) VALUES (1);
+SELECT count(*) FROM g WHERE id = 9;
+SELECT count(*) FROM arity;
