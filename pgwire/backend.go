@@ -51,6 +51,14 @@ type Session interface {
 	Close() error
 }
 
+// CursorSession is a Session with SQL cursors (DECLARE ... CURSOR), which
+// Describe Portal can name.
+type CursorSession interface {
+	// CursorColumns describes the rows of the cursor name; found is false
+	// when there is none.
+	CursorColumns(ctx context.Context, name string) (cols []types.Column, found bool)
+}
+
 // Statement is a prepared statement.
 type Statement interface {
 	// ParamTypes are the parameter OIDs (ParameterDescription).
@@ -75,6 +83,9 @@ type CommandResult struct {
 	Tag string // CommandComplete tag, e.g. "INSERT 0 3", "CREATE FEATURE GROUP"
 	// Empty means the statement was empty (EmptyQueryResponse).
 	Empty bool
+	// Deallocate names a prepared statement of the protocol that DEALLOCATE
+	// removed ("*": DEALLOCATE ALL), for the connection to forget.
+	Deallocate string
 }
 
 // RowResult streams rows. Values are as duckdb-go returns them; pgwire

@@ -219,6 +219,14 @@ func (c *conn) handleDescribe(body []byte) *pgerror.Error {
 	case 'P':
 		p, ok := c.portals[m.Name]
 		if !ok {
+			// A cursor DECLAREd in SQL is a portal too (psycopg 3 describes
+			// its server-side cursors this way).
+			if cs, isCS := c.sess.(CursorSession); isCS && m.Name != "" {
+				if cols, found := cs.CursorColumns(context.Background(), m.Name); found {
+					c.w.send(rowDescription(cols, nil))
+					return nil
+				}
+			}
 			return errUnknownPortal(m.Name)
 		}
 		cols := p.columns()

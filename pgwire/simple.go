@@ -118,11 +118,33 @@ func (c *conn) sendCommand(r *CommandResult) {
 		c.w.send(&pgproto3.EmptyQueryResponse{})
 		return
 	}
+	c.deallocate(r.Deallocate)
 	c.commandComplete(r.Tag)
 }
 
 func (c *conn) closeRows(r RowResult) {
 	if err := r.Close(); err != nil {
 		c.log.Warn("pgwire: closing result", "pid", c.pid, "err", err)
+	}
+}
+
+// deallocate forgets named prepared statements after DEALLOCATE (name,
+// or "*" for ALL); the unnamed statement and portals stay, as in
+// PostgreSQL.
+func (c *conn) deallocate(name string) {
+	switch name {
+	case "":
+	case "*":
+		for n, ps := range c.stmts {
+			if n != "" {
+				delete(c.stmts, n)
+				c.releaseStmt(ps)
+			}
+		}
+	default:
+		if ps, ok := c.stmts[name]; ok {
+			delete(c.stmts, name)
+			c.releaseStmt(ps)
+		}
 	}
 }

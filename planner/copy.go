@@ -557,7 +557,8 @@ func (p *copyOutPlan) execute(ctx context.Context, _ []any) (any, error) {
 	return &CopyOut{s: p.s, rows: rows, cols: columnsOf(rows.Columns()), opts: p.opts, header: p.opts.header}, nil
 }
 
-// CopyOut produces COPY TO STDOUT data, a batch of rows per CopyData.
+// CopyOut produces COPY TO STDOUT data, one row per CopyData as
+// PostgreSQL sends it (pgwire batches the messages into large writes).
 type CopyOut struct {
 	s      *Session
 	rows   *duckdb.Rows
@@ -590,9 +591,12 @@ func (c *CopyOut) Next(ctx context.Context) ([]byte, error) {
 			c.buf = c.appendField(c.buf, []byte(col.Name))
 		}
 		c.buf = append(c.buf, '\n')
+		// The header is a message of its own: clients (libpq, psycopg)
+		// read one row per CopyData, as PostgreSQL sends them.
+		return c.buf, nil
 	}
 	var scratch []byte
-	for len(c.buf) < 64<<10 {
+	for len(c.buf) == 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, duckdb.TranslateError(err)
 		}

@@ -65,6 +65,16 @@ func (s *Session) servingStatisticsSQL() string {
 func (s *Session) systemViewEdits(q *sql.Query) []edit {
 	var edits []edit
 	for _, rv := range sql.RangeVars(q.Tree) {
+		if rv.Relname == "pg_cursors" && (rv.Schemaname == "" || rv.Schemaname == "pg_catalog") {
+			if start, end := sql.RelationSpan(q.Text, rv.Location); start >= 0 {
+				text := s.pgCursorsSQL() // cursor.go
+				if rv.Alias == nil {
+					text += " AS pg_cursors"
+				}
+				edits = append(edits, edit{start: start, end: end, text: text})
+			}
+			continue
+		}
 		if rv.Schemaname != "feature_store" || rv.Relname != "serving_statistics" {
 			continue
 		}

@@ -480,6 +480,7 @@ CREATE OR REPLACE MACRO {{cat}}.main.pg_get_indexdef(_i) AS
     (_i, _col, _pretty) AS
         CASE WHEN _col = 0 THEN (SELECT map(list(fhi_oid), list(fhi_def)) FROM {{cat}}.main.fh_idefs)[CAST(_i AS BIGINT)] END;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_partkeydef(_r) AS CAST(NULL AS VARCHAR);
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_serial_sequence(_t, _c) AS CAST(NULL AS VARCHAR);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_statisticsobjdef_columns(_s) AS CAST(NULL AS VARCHAR);
 CREATE OR REPLACE MACRO {{cat}}.main.pg_relation_is_publishable(_r) AS false;
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_function_result(_f) AS

@@ -313,6 +313,9 @@ func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
 		}
 	case pgFunctions[name]:
 		r.add(edit{start: start, end: end, text: pgCatalogPrefix + name})
+	case name == "json_build_object" || name == "jsonb_build_object":
+		// DuckDB's json_object takes the same key, value, ... arguments.
+		r.add(edit{start: start, end: end, text: "json_object"})
 	case len(names) == 2:
 		r.add(edit{start: start, end: end, text: r.tokText(after - 1)})
 	}
@@ -466,6 +469,14 @@ func (r *pgRewriter) aExpr(ae *pg_query.A_Expr) {
 			r.arrayLiteral(ae.Lexpr, ae.Rexpr)
 			r.arrayLiteral(ae.Rexpr, ae.Lexpr)
 		}
+	case pg_query.A_Expr_Kind_AEXPR_OP_ANY:
+		// x = ANY(array_column) is a subquery to DuckDB, which refuses it
+		// in an outer join's condition (SQLAlchemy's get_indexes joins
+		// pg_attribute ON a.attnum = ANY(ix.indkey)): list_contains says
+		// the same for the catalog's arrays, which hold no NULLs.
+		if op == "=" && ae.Rexpr.GetColumnRef() != nil {
+			r.anyToListContains(ae)
+		}
 	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		c, start, end := r.stringConst(ae.Rexpr)
 		if c != nil && strings.Contains(c.GetSval().Sval, `\`) {
@@ -616,4 +627,20 @@ func (r *pgRewriter) sqlValueFunction(f *pg_query.SQLValueFunction) {
 		return
 	}
 	r.add(edit{start: int(r.toks[i].Start), end: int(r.toks[i].End), text: duckdb.QuoteString(r.s.info.User)})
+}
+
+// anyToListContains rewrites `l = ANY(r)` (r a column) as list_contains(r, l).
+func (r *pgRewriter) anyToListContains(ae *pg_query.A_Expr) {
+	ls, rs := nodeLocation(ae.Lexpr), nodeLocation(ae.Rexpr)
+	i := r.tokenAt(ae.Location)
+	if ls < 0 || rs < 0 || i < 0 || i+2 >= len(r.toks) || !strings.EqualFold(r.tokText(i+1), "any") || r.tokText(i+2) != "(" {
+		return
+	}
+	end := callEnd(r.text, int(r.toks[i+1].Start))
+	if end <= int(rs) {
+		return
+	}
+	left := strings.TrimSpace(r.text[ls:r.toks[i].Start])
+	right := strings.TrimSpace(r.text[rs : end-1])
+	r.add(edit{start: int(ls), end: end, text: "list_contains(" + right + ", " + left + ")"})
 }

@@ -77,6 +77,14 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		if p, err := s.truncatePlan(n.TruncateStmt); p != nil || err != nil {
 			return p, err
 		}
+	case *pg_query.Node_DeallocateStmt:
+		return s.deallocatePlan(n.DeallocateStmt), nil
+	case *pg_query.Node_DeclareCursorStmt:
+		return s.declarePlan(ctx, q, n.DeclareCursorStmt)
+	case *pg_query.Node_FetchStmt:
+		return s.fetchPlan(n.FetchStmt), nil
+	case *pg_query.Node_ClosePortalStmt:
+		return s.closePlan(n.ClosePortalStmt.Portalname), nil
 	case *pg_query.Node_CopyStmt:
 		return s.copyPlan(ctx, q, n.CopyStmt)
 	case *pg_query.Node_ExplainStmt:
@@ -219,9 +227,18 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 	}
 	n := stmt.NumParams()
 	var untyped []int
+	jsonParams := map[int]bool{}
 	for i := 1; i <= n; i++ {
-		if stmt.ParamType(i) == "" && (i > len(p.declared) || p.declared[i-1] == 0) {
+		if i <= len(p.declared) && p.declared[i-1] != 0 {
+			continue
+		}
+		switch stmt.ParamType(i) {
+		case "":
 			untyped = append(untyped, i)
+		case "JSON":
+			// Bound as text, then parsed (see paramCastEdits).
+			untyped = append(untyped, i)
+			jsonParams[i] = true
 		}
 	}
 	if len(untyped) > 0 {
@@ -239,7 +256,9 @@ func (p *duckdbQuery) describe(ctx context.Context) ([]uint32, []types.Column, e
 			p.params[i-1] = p.declared[i-1]
 			continue
 		}
-		if t := stmt.ParamType(i); t != "" {
+		if jsonParams[i] {
+			p.params[i-1] = types.OIDJSON
+		} else if t := stmt.ParamType(i); t != "" {
 			p.params[i-1] = types.FromDuckDB(t).OID
 		} else {
 			p.params[i-1] = 25
@@ -296,7 +315,13 @@ func (s *Session) paramCastEdits(q *sql.Query, declared []uint32, untyped []int)
 		if start < 0 || start+len(ref) > len(q.Text) || q.Text[start:start+len(ref)] != ref {
 			continue
 		}
-		edits = append(edits, edit{start: start, end: start + len(ref), text: "CAST(" + ref + " AS " + t + ")"})
+		cast := "CAST(" + ref + " AS " + t + ")"
+		if strings.EqualFold(t, "JSON") {
+			// A JSON parameter is bound as text and parsed: the driver would
+			// bind the text itself as one JSON string.
+			cast = "CAST(CAST(" + ref + " AS VARCHAR) AS JSON)"
+		}
+		edits = append(edits, edit{start: start, end: start + len(ref), text: cast})
 	}
 	return edits
 }

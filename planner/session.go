@@ -35,9 +35,11 @@ type Session struct {
 	// floatDigits is extra_float_digits when not PostgreSQL's default 1.
 	floatDigits *int
 
-	implicit     bool              // an implicit transaction of a multi-statement query is open
-	resetValues  map[string]string // RESET targets: startup values over defaults
-	localRestore map[string]string // values SET LOCAL replaced, restored at transaction end
+	implicit     bool                  // an implicit transaction of a multi-statement query is open
+	resetValues  map[string]string     // RESET targets: startup values over defaults
+	localRestore map[string]string     // values SET LOCAL replaced, restored at transaction end
+	cursors      map[string]*sqlCursor // DECLARE ... CURSOR (cursor.go)
+	cursorSeq    int
 
 	pendingOnline []onlineOp       // online changes of the open transaction, applied at COMMIT
 	onlineMissed  []*catalog.Group // groups whose transaction writes could not be read for the online store

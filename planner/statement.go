@@ -13,6 +13,9 @@ import (
 type CommandResult struct {
 	Tag   string
 	Empty bool
+	// Deallocate is the protocol-level prepared statement DEALLOCATE
+	// removed ("*": all of them), for pgwire to forget.
+	Deallocate string
 }
 
 // Statement is a planned statement. Planning that needs DuckDB (describing

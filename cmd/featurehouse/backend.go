@@ -63,6 +63,9 @@ func (s *session) Prepare(ctx context.Context, text string, paramTypes []uint32)
 	return &statement{st: st, m: s.m}, nil
 }
 
+func (s *session) CursorColumns(ctx context.Context, name string) ([]types.Column, bool) {
+	return s.s.CursorColumns(ctx, name)
+}
 func (s *session) TxStatus() byte               { return s.s.TxStatus() }
 func (s *session) ParameterStatus() [][2]string { return s.s.ParameterStatus() }
 func (s *session) Options() types.Options       { return s.s.Options() }
@@ -87,7 +90,7 @@ func (st *statement) Execute(ctx context.Context, args []any) (pgwire.Result, er
 	}
 	st.m.statements.Inc()
 	if c, ok := res.(*planner.CommandResult); ok {
-		return &pgwire.CommandResult{Tag: c.Tag, Empty: c.Empty}, nil
+		return &pgwire.CommandResult{Tag: c.Tag, Empty: c.Empty, Deallocate: c.Deallocate}, nil
 	}
 	return res, nil
 }

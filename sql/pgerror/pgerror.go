@@ -71,6 +71,7 @@ const (
 	DataCorrupted                  = "XX001"
 	BadCopyFileFormat              = "22P04"
 	InvalidCursorName              = "34000"
+	InvalidCursorDefinition        = "42P11"
 	InvalidSQLStatementName        = "26000"
 	DuplicatePreparedStatement     = "42P05"
 	DuplicateCursor                = "42P03"

@@ -88,7 +88,9 @@ func (b *borrowed) init(cols []vector) {
 	for i := range cols {
 		switch cols[i].Type {
 		case TYPE_VARCHAR:
-			b.kinds[i] = borrowString
+			if !cols[i].isJSON { // JSON is decoded as the driver always does
+				b.kinds[i] = borrowString
+			}
 		case TYPE_TIMESTAMP, TYPE_TIMESTAMP_TZ:
 			b.kinds[i] = borrowTS
 		case TYPE_DOUBLE:
