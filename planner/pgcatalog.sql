@@ -652,3 +652,8 @@ CREATE OR REPLACE VIEW {{cat}}.main.pg_views AS
 SELECT r.nspname AS schemaname, r.relname AS viewname, {{superuser}} AS viewowner,
        {{cat}}.main.pg_get_viewdef(r.oid) AS definition
 FROM {{cat}}.main.fh_relations r WHERE r.relkind = 'v';
+-- information_schema._pg_expandarray(arr): the elements of an array with
+-- their positions, as (x, n) rows (pgJDBC's getPrimaryKeys and
+-- getIndexInfo select it).
+CREATE OR REPLACE MACRO {{cat}}.main._pg_expandarray(_a) AS
+    unnest(list_transform(range(1, len(_a) + 1), _i -> {'x': _a[_i], 'n': _i}));

@@ -296,6 +296,9 @@ func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
 		return // EXTRACT(...), SUBSTRING(x FROM y): PostgreSQL's names, not in the text
 	}
 	names := funcNames(fc)
+	if len(names) == 2 && names[0] == "information_schema" && names[1] == "_pg_expandarray" {
+		names = []string{"pg_catalog", names[1]} // PostgreSQL's helper lives in information_schema
+	}
 	if len(names) == 0 || len(names) > 2 || len(names) == 2 && names[0] != "pg_catalog" {
 		return
 	}
