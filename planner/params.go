@@ -352,6 +352,7 @@ func (s *Session) setLocal(ctx context.Context, name, value string) error {
 // endLocal restores parameters SET LOCAL changed, at transaction end.
 func (s *Session) endLocal(ctx context.Context) {
 	s.dropCursors(ctx, false) // cursors without HOLD end with their transaction
+	s.savepoints = nil
 	for k, v := range s.localRestore {
 		_ = s.setParam(context.WithoutCancel(ctx), k, v)
 	}

@@ -39,6 +39,8 @@ type Session struct {
 	resetValues  map[string]string     // RESET targets: startup values over defaults
 	localRestore map[string]string     // values SET LOCAL replaced, restored at transaction end
 	cursors      map[string]*sqlCursor // DECLARE ... CURSOR (cursor.go)
+	savepoints   []savepoint           // savepoint.go
+	stmtSeq      int64                 // statements executed, for ROLLBACK TO SAVEPOINT
 	cursorSeq    int
 
 	pendingOnline []onlineOp       // online changes of the open transaction, applied at COMMIT

@@ -28,6 +28,10 @@ func (s *Session) transactionPlan(ts *pg_query.TransactionStmt) (plan, error) {
 		run = s.commit
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		run = s.rollback
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT,
+		pg_query.TransactionStmtKind_TRANS_STMT_RELEASE,
+		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return s.savepointPlan(ts), nil // savepoint.go
 	default:
 		word := strings.TrimPrefix(ts.Kind.String(), "TRANS_STMT_")
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", strings.ReplaceAll(word, "_", " ")).

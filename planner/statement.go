@@ -1,6 +1,8 @@
 package planner
 
 import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"context"
 	"fmt"
 
@@ -143,6 +145,9 @@ func (st *Statement) Execute(ctx context.Context, args []any) (res any, err erro
 	}
 	p, err := st.ensurePlan(ctx)
 	if err == nil {
+		if _, isSavepoint := p.(*commandPlan); !isSavepoint || !st.isSavepointStmt() {
+			s.stmtSeq++
+		}
 		res, err = p.execute(ctx, args)
 	}
 	if err != nil {
@@ -292,3 +297,22 @@ func errorf(code, format string, args ...any) error {
 }
 
 var _ = fmt.Sprintf
+
+// isSavepointStmt reports SAVEPOINT, RELEASE and ROLLBACK TO, which do
+// not count as work done since a savepoint.
+func (st *Statement) isSavepointStmt() bool {
+	q, ok := st.parsed.(*sql.Query)
+	if !ok || q.Tree == nil || len(q.Tree.Stmts) == 0 {
+		return false
+	}
+	ts := q.Tree.Stmts[0].Stmt.GetTransactionStmt()
+	if ts == nil {
+		return false
+	}
+	switch ts.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE,
+		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return true
+	}
+	return false
+}
