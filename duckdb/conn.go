@@ -129,6 +129,7 @@ type Stmt struct {
 	s     *duckdbdrv.Stmt
 	conn  *Conn
 	query string
+	kinds []duckdbdrv.Type // parameter types, read once (params.go)
 }
 
 // Column is a described result column.
@@ -171,7 +172,7 @@ func (s *Stmt) Columns() (cols []Column, ok bool) {
 // Query executes the statement with a streaming result.
 func (s *Stmt) Query(ctx context.Context, args []any) (*Rows, error) {
 	s.conn.closeOpen()
-	dr, err := s.s.QueryContext(duckdbdrv.WithStreamingResult(ctx), named(args))
+	dr, err := s.s.QueryContext(duckdbdrv.WithStreamingResult(ctx), named(s.bindArgs(args)))
 	if err != nil {
 		return nil, TranslateError(err)
 	}
@@ -181,7 +182,7 @@ func (s *Stmt) Query(ctx context.Context, args []any) (*Rows, error) {
 // Exec executes the statement and reports rows affected.
 func (s *Stmt) Exec(ctx context.Context, args []any) (int64, error) {
 	s.conn.closeOpen()
-	return rowsAffected(s.s.ExecContext(ctx, named(args)))
+	return rowsAffected(s.s.ExecContext(ctx, named(s.bindArgs(args))))
 }
 
 // Close releases the prepared statement.
