@@ -657,3 +657,15 @@ FROM {{cat}}.main.fh_relations r WHERE r.relkind = 'v';
 -- getIndexInfo select it).
 CREATE OR REPLACE MACRO {{cat}}.main._pg_expandarray(_a) AS
     unnest(list_transform(range(1, len(_a) + 1), _i -> {'x': _a[_i], 'n': _i}));
+-- pg_get_keywords(): the SQL keywords (DBeaver and pgJDBC's
+-- getSQLKeywords read them), from DuckDB's own list.
+CREATE OR REPLACE MACRO {{cat}}.main.pg_get_keywords() AS TABLE
+    SELECT keyword_name AS word,
+           CASE keyword_category WHEN 'reserved' THEN 'R' WHEN 'unreserved' THEN 'U'
+                WHEN 'type_function' THEN 'T' ELSE 'C' END AS catcode,
+           true AS barelabel,
+           CASE keyword_category WHEN 'reserved' THEN 'reserved' WHEN 'unreserved' THEN 'unreserved'
+                WHEN 'type_function' THEN 'reserved (can be function or type name)'
+                ELSE 'unreserved (cannot be function or type name)' END AS catdesc,
+           'can be bare label' AS baredesc
+    FROM duckdb_keywords();
