@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/featurehouse/featurehouse/duckdb"
@@ -23,7 +24,13 @@ type Catalog struct {
 	views  map[string]*View  // "schema.name" → feature view (views.go)
 	online map[int64]OnlineState
 	ddl    sync.Mutex // one catalog change at a time
+	// gen counts the changes made visible; a prepared statement planned at
+	// an older generation is planned again before it runs.
+	gen atomic.Int64
 }
+
+// Generation increases with every catalog change made visible.
+func (c *Catalog) Generation() int64 { return c.gen.Load() }
 
 func key(schema, name string) string { return schema + "." + name }
 
@@ -163,6 +170,7 @@ func (c *Catalog) change(ctx context.Context, fn func(conn *duckdb.Conn) error, 
 	}
 	c.mu.Lock()
 	apply()
+	c.gen.Add(1)
 	c.mu.Unlock()
 	return nil
 }

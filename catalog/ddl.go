@@ -224,6 +224,7 @@ func (c *Catalog) changeThen(ctx context.Context, fn func(conn *duckdb.Conn) err
 	then(conn)
 	c.mu.Lock()
 	apply()
+	c.gen.Add(1)
 	c.mu.Unlock()
 	return nil
 }

@@ -32,6 +32,7 @@ type Statement struct {
 	batch, index int
 	paramTypes   []uint32 // as declared by the client
 	plan         plan
+	gen          int64 // catalog generation the plan was made at (replan.go)
 }
 
 // plan is how a statement runs.
@@ -88,11 +89,12 @@ func (st *Statement) ensurePlan(ctx context.Context) (plan, error) {
 	if st.plan != nil {
 		return st.plan, nil
 	}
+	gen := st.s.p.catalog.Generation()
 	p, err := st.s.planStatement(ctx, st.parsed, st.paramTypes)
 	if err != nil {
 		return nil, err
 	}
-	st.plan = p
+	st.plan, st.gen = p, gen
 	return p, nil
 }
 
@@ -143,7 +145,13 @@ func (st *Statement) Execute(ctx context.Context, args []any) (res any, err erro
 			return nil, err
 		}
 	}
-	p, err := st.ensurePlan(ctx)
+	if st.batch == 0 && st.plan != nil {
+		err = st.revalidate(ctx)
+	}
+	var p plan
+	if err == nil {
+		p, err = st.ensurePlan(ctx)
+	}
 	if err == nil {
 		if _, isSavepoint := p.(*commandPlan); !isSavepoint || !st.isSavepointStmt() {
 			s.stmtSeq++
