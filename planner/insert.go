@@ -343,21 +343,34 @@ func valuesSpans(text string, from, rows, width int) ([][][2]int, bool) {
 }
 
 // locate re-runs the insert into a text-typed stage to name the row and
-// column of the first value that does not cast.
+// column of the first value that does not cast. In a transaction the
+// failed statement has aborted the session's DuckDB transaction, so the
+// insert re-runs on a connection of its own (it sees what is committed: an
+// INSERT ... SELECT reading the block's own writes may not be located, and
+// then fails without the detail, as before).
 func (p *groupInsert) locate(ctx context.Context, layout *duckdb.GroupLayout, args []any) error {
 	cols := make([]duckdb.Column, len(layout.Columns))
 	for i, c := range layout.Columns {
 		cols[i] = duckdb.Column{Name: c.Name, Type: c.Type}
 	}
-	stage, err := textStage(ctx, p.s.conn, cols, spoolCounter.Add(1))
+	conn := p.s.conn
+	if p.s.inTxn() {
+		c, err := conn.Engine().Connect(ctx)
+		if err != nil {
+			return nil
+		}
+		defer c.Close()
+		conn = c
+	}
+	stage, err := textStage(ctx, conn, cols, spoolCounter.Add(1))
 	if err != nil {
 		return nil
 	}
-	defer p.s.conn.DropStage(ctx, stage)
-	if _, err := p.s.conn.Exec(ctx, p.template(stage), args...); err != nil {
+	defer conn.DropStage(ctx, stage)
+	if _, err := conn.Exec(ctx, p.template(stage), args...); err != nil {
 		return nil
 	}
-	return castFailure(ctx, p.s.conn, stage, cols, func(rowid int64, col, _ string) (string, string) {
+	return castFailure(ctx, conn, stage, cols, func(rowid int64, col, _ string) (string, string) {
 		return fmt.Sprintf("Failing row %d, column %s.", rowid+1, col), ""
 	})
 }

@@ -54,3 +54,23 @@ INSERT INTO g VALUES (9, '2024-01-01', 30, 'x', 'extra');
 INSERT INTO nosuchtable (a, b) VALUES (1);
 SELECT count(*) FROM g WHERE id = 9;
 SELECT count(*) FROM arity;
+-- inside a transaction block a failing row is named as in autocommit; the
+-- block is aborted and nothing of it is stored
+BEGIN;
+INSERT INTO g (id, ts, age, name) VALUES (20, '2024-01-01', 20, 'kept until the error');
+INSERT INTO g (id, ts, age) VALUES (21, '2024-01-01', 21), ('abc', '2024-01-01', 1);
+SELECT 1;
+ROLLBACK;
+BEGIN;
+INSERT INTO g (id, ts, age) VALUES (22, '2024-01-01', 22), (23, 'not a time', 1);
+ROLLBACK;
+BEGIN;
+INSERT INTO g (id, ts, age) VALUES (24, '2024-01-01', 24), (25, '2024-01-01', 99999999999);
+ROLLBACK;
+BEGIN;
+INSERT INTO g (id, ts, age) VALUES (26, '2024-01-01', 26), (27, '2024-01-01', 121);
+ROLLBACK;
+BEGIN;
+INSERT INTO g (id, ts, name) VALUES (28, '2024-01-01', 'no age');
+COMMIT;
+SELECT count(*) FROM g WHERE id >= 20;
