@@ -669,3 +669,43 @@ CREATE OR REPLACE MACRO {{cat}}.main.pg_get_keywords() AS TABLE
                 ELSE 'unreserved (cannot be function or type name)' END AS catdesc,
            'can be bare label' AS baredesc
     FROM duckdb_keywords();
+CREATE OR REPLACE MACRO {{cat}}.main.fh_udt(_t) AS
+    CASE
+        WHEN _t = 'VARCHAR' THEN 'text' WHEN _t LIKE 'VARCHAR(%' THEN 'varchar'
+        WHEN _t = 'INTEGER' THEN 'int4' WHEN _t = 'BIGINT' THEN 'int8' WHEN _t = 'SMALLINT' THEN 'int2'
+        WHEN _t = 'DOUBLE' THEN 'float8' WHEN _t = 'FLOAT' THEN 'float4' WHEN _t = 'BOOLEAN' THEN 'bool'
+        WHEN _t = 'DATE' THEN 'date' WHEN _t = 'TIMESTAMP WITH TIME ZONE' THEN 'timestamptz'
+        WHEN _t = 'TIMESTAMP' THEN 'timestamp' WHEN _t = 'TIME' THEN 'time' WHEN _t = 'INTERVAL' THEN 'interval'
+        WHEN _t LIKE 'DECIMAL%' THEN 'numeric' WHEN _t = 'BLOB' THEN 'bytea' WHEN _t = 'UUID' THEN 'uuid'
+        WHEN _t = 'JSON' THEN 'json' ELSE lower(_t)
+    END;
+-- information_schema.columns with PostgreSQL's type names (dbt compares
+-- data_type, udt_name and the lengths): DuckDB's own rows, types mapped.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_is_columns AS
+SELECT * REPLACE (
+        CASE
+            WHEN data_type LIKE '%[]' THEN 'ARRAY'
+            WHEN data_type = 'VARCHAR' THEN 'text'
+            WHEN data_type LIKE 'VARCHAR(%' THEN 'character varying'
+            WHEN data_type = 'INTEGER' THEN 'integer'
+            WHEN data_type = 'BIGINT' THEN 'bigint'
+            WHEN data_type = 'SMALLINT' THEN 'smallint'
+            WHEN data_type = 'DOUBLE' THEN 'double precision'
+            WHEN data_type = 'FLOAT' THEN 'real'
+            WHEN data_type = 'BOOLEAN' THEN 'boolean'
+            WHEN data_type = 'DATE' THEN 'date'
+            WHEN data_type = 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp with time zone'
+            WHEN data_type = 'TIMESTAMP' THEN 'timestamp without time zone'
+            WHEN data_type = 'TIME' THEN 'time without time zone'
+            WHEN data_type = 'INTERVAL' THEN 'interval'
+            WHEN data_type LIKE 'DECIMAL%' THEN 'numeric'
+            WHEN data_type = 'BLOB' THEN 'bytea'
+            WHEN data_type = 'UUID' THEN 'uuid'
+            WHEN data_type = 'JSON' THEN 'json'
+            ELSE lower(data_type)
+        END AS data_type,
+        CASE
+            WHEN data_type LIKE '%[]' THEN '_' || {{cat}}.main.fh_udt(replace(data_type, '[]', ''))
+            ELSE {{cat}}.main.fh_udt(data_type)
+        END AS udt_name)
+FROM information_schema.columns;

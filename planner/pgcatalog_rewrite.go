@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -75,7 +76,7 @@ var arrayCatalogColumns = map[string]bool{
 
 // pgCatalogMarkers: a statement without any of these needs no rewrite here
 // (lower case).
-var pgCatalogMarkers = []string{"pg_", "reg", "version", "format_type", "description", "privilege", "quote_ident",
+var pgCatalogMarkers = []string{"pg_", "information_schema", "reg", "version", "format_type", "description", "privilege", "quote_ident",
 	"array_", "~", "like", "collate", "operator", "generate_", "unnest", "user", "current_role", "::", "cast"}
 
 // pgCatalogEdits returns the edits of text above, leaving alone what lies
@@ -270,6 +271,34 @@ func (r *pgRewriter) dottedName(i int) ([]string, int) {
 }
 
 func (r *pgRewriter) rangeVar(n *pg_query.RangeVar) {
+	if n.Catalogname == duckdb.DatabaseName && (n.Schemaname == "information_schema" || n.Schemaname == "pg_catalog") {
+		// "featurehouse".information_schema.columns (dbt): the database
+		// name is ours; DuckDB keeps these schemas outside its catalogs.
+		if n.Schemaname == "information_schema" || !pgRelations[n.Relname] {
+			if start, end := sql.RelationSpan(r.text, n.Location); start >= 0 {
+				text := n.Schemaname + "." + quoteIdent(n.Relname)
+				if n.Schemaname == "information_schema" && n.Relname == "columns" {
+					text = pgCatalogPrefix + "fh_is_columns"
+					if n.Alias == nil {
+						text += " AS columns"
+					}
+				}
+				r.add(edit{start: start, end: end, text: text})
+			}
+			return
+		}
+		n = &pg_query.RangeVar{Schemaname: n.Schemaname, Relname: n.Relname, Location: n.Location}
+	}
+	if n.Schemaname == "information_schema" && n.Relname == "columns" && n.Catalogname == "" && !r.skip[n] {
+		if start, end := sql.RelationSpan(r.text, n.Location); start >= 0 {
+			text := pgCatalogPrefix + "fh_is_columns"
+			if n.Alias == nil {
+				text += " AS columns"
+			}
+			r.add(edit{start: start, end: end, text: text})
+		}
+		return
+	}
 	if r.skip[n] || n.Catalogname != "" || !pgRelations[n.Relname] {
 		return
 	}
@@ -310,6 +339,10 @@ func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
 	name := names[len(names)-1]
 	start, end := int(fc.Location), int(r.toks[after-1].End)
 	switch {
+	case name == "pg_backend_pid" && len(fc.Args) == 0:
+		if close := callEnd(r.text, start); close > 0 {
+			r.add(edit{start: start, end: close, text: fmt.Sprintf("CAST(%d AS INTEGER)", r.s.info.ProcessID)})
+		}
 	case name == "version" && len(fc.Args) == 0 && !fc.AggStar:
 		if close := callEnd(r.text, start); close > 0 {
 			r.add(edit{start: start, end: close, text: duckdb.QuoteString(r.s.p.versionString())})

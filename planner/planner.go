@@ -68,6 +68,8 @@ type SessionInfo struct {
 	Database   string
 	Params     map[string]string
 	RemoteAddr string
+	// ProcessID is the BackendKeyData process id (pg_backend_pid()).
+	ProcessID uint32
 	// Notify sends a NOTICE/WARNING to the client at any time.
 	Notify func(*pgerror.Error)
 }

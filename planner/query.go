@@ -79,6 +79,10 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		}
 	case *pg_query.Node_DeallocateStmt:
 		return s.deallocatePlan(n.DeallocateStmt), nil
+	case *pg_query.Node_RenameStmt:
+		if vq := s.renameViewAsTable(ctx, q, n.RenameStmt); vq != nil {
+			return s.duckdbPlan(ctx, vq, paramTypes)
+		}
 	case *pg_query.Node_DeclareCursorStmt:
 		return s.declarePlan(ctx, q, n.DeclareCursorStmt)
 	case *pg_query.Node_FetchStmt:

@@ -28,6 +28,7 @@ func (b *backend) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwi
 	}
 	s, err := b.p.NewSession(ctx, planner.SessionInfo{
 		User: info.User, Database: info.Database, Params: info.Params, RemoteAddr: addr, Notify: info.Notify,
+		ProcessID: info.ProcessID,
 	})
 	if err != nil {
 		return nil, err
