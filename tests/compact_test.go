@@ -3,7 +3,10 @@ package tests
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -179,4 +182,211 @@ func TestCompactAutomaticUnderWrites(t *testing.T) {
 	if want := fmt.Sprint(acked.Load()); got[0][0] != want || got[0][1] != want {
 		t.Errorf("rows %v after compaction under writes, want %s acknowledged", got, want)
 	}
+}
+
+// TestCompactCrash kills the server (SIGKILL) while COMPACT runs, at a
+// different moment each round: after the restart every answer is the one
+// before, the group's live files are either the old ones or the merged one
+// (never both, never a torn file), every file the manifest names exists
+// with its row count, no unreferenced Parquet file is left, and COMPACT
+// then completes.
+func TestCompactCrash(t *testing.T) {
+	srv := StartServer(t, "--compact-min-files", "0")
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP kg (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, v BIGINT)`)
+	Exec(t, c, `CREATE TABLE labels AS SELECT i % 1200 AS id, TIMESTAMPTZ '2024-01-01' + i * INTERVAL '37 seconds' AS ts FROM range(20000) t(i)`)
+	const files = 10
+	for b := 0; b < files; b++ {
+		compactWrite(t, c, "kg", b)
+	}
+	want := compactAnswers(t, c, "kg")
+	// How long one COMPACT of these files takes, on a copy.
+	Exec(t, c, `CREATE FEATURE GROUP kg_probe (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, v BIGINT)`)
+	for b := 0; b < files; b++ {
+		compactWrite(t, c, "kg_probe", b)
+	}
+	start := time.Now()
+	Exec(t, c, `COMPACT kg_probe`)
+	took := time.Since(start)
+	t.Logf("COMPACT of %d files took %v", files, took)
+
+	merged := 0
+	for round, frac := range []float64{0.1, 0.4, 0.7, 0.95} {
+		done := make(chan error, 1)
+		go func() {
+			cc, err := pgx.Connect(context.Background(), srv.DSN())
+			if err != nil {
+				done <- err
+				return
+			}
+			defer cc.Close(context.Background())
+			_, err = cc.Exec(context.Background(), `COMPACT kg`)
+			done <- err
+		}()
+		time.Sleep(time.Duration(float64(took) * frac))
+		srv.Kill()
+		err := <-done
+		srv.Start()
+		c = srv.Connect(t)
+		if a := compactAnswers(t, c, "kg"); !reflect.DeepEqual(a, want) {
+			t.Fatalf("round %d (kill at %.0f%%): answers after the crash:\n%v\nwant\n%v", round, frac*100, a, want)
+		}
+		live := liveFileCount(t, c, "kg")
+		switch {
+		case live == "1" && err == nil:
+			t.Logf("round %d: COMPACT finished before the kill", round)
+			merged++
+		case live == "1":
+			t.Logf("round %d: COMPACT committed, the kill came before its answer", round)
+			merged++
+		case live == fmt.Sprint(files):
+			t.Logf("round %d: killed mid-compaction (%v): the old files stand", round, err)
+		default:
+			t.Fatalf("round %d: %s live files after the crash, want %d or 1", round, live, files)
+		}
+		checkCompactManifest(t, srv, c, "kg")
+		if merged > 0 {
+			break
+		}
+	}
+	if got := QueryStrings(t, c, `COMPACT kg`); merged == 0 && fmt.Sprint(got) != fmt.Sprintf("[[kg %d 1 %d]]", files, files*50000) {
+		t.Errorf("COMPACT after the crashes: %v", got)
+	}
+	if n := liveFileCount(t, c, "kg"); n != "1" {
+		t.Errorf("%s live files after the last COMPACT, want 1", n)
+	}
+	if a := compactAnswers(t, c, "kg"); !reflect.DeepEqual(a, want) {
+		t.Errorf("answers after the last COMPACT:\n%v\nwant\n%v", a, want)
+	}
+	checkCompactManifest(t, srv, c, "kg")
+}
+
+// checkCompactManifest: every file of the group the manifest names (live
+// or kept for older versions) is on disk and holds its row count, and every
+// Parquet file under the group's directory is in the manifest.
+func checkCompactManifest(t *testing.T, srv *Server, c *pgx.Conn, group string) {
+	t.Helper()
+	inManifest := map[string]bool{}
+	dir := ""
+	for _, r := range QueryStrings(t, c, `SELECT path, row_count FROM feature_store.files WHERE group_name = '`+group+`'`) {
+		inManifest[filepath.Clean(r[0])] = true
+		dir = filepath.Dir(r[0])
+		full := filepath.Join(srv.DataDir, r[0])
+		got := QueryStrings(t, c, `SELECT count(*) FROM read_parquet('`+strings.ReplaceAll(full, "'", "''")+`')`)
+		if got[0][0] != r[1] {
+			t.Errorf("%s holds %s rows, the manifest says %s", r[0], got[0][0], r[1])
+		}
+	}
+	if dir == "" {
+		t.Fatal("no files in the manifest")
+	}
+	entries, err := os.ReadDir(filepath.Join(srv.DataDir, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		rel := filepath.Join(dir, e.Name())
+		if strings.HasSuffix(e.Name(), ".parquet") && !inManifest[rel] {
+			t.Errorf("%s is on disk without a manifest row", rel)
+		}
+	}
+}
+
+// TestCompactConcurrent: while COMPACT runs, readers see every row exactly
+// once (the answer before or after the concurrent DELETE, never a mix of
+// old and merged files), and a DELETE, an ADD FEATURE and inserts run
+// before or after it, each applied once.
+func TestCompactConcurrent(t *testing.T) {
+	srv := StartServer(t, "--compact-min-files", "0")
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP cc (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, v BIGINT)`)
+	for b := 0; b < 8; b++ {
+		compactWrite(t, c, "cc", b)
+	}
+	const q = `SELECT count(*), sum(v) FROM cc WHERE id <> 1000000`
+	before := fmt.Sprint(QueryStrings(t, c, q))
+	after := fmt.Sprint(QueryStrings(t, c, `SELECT count(*), sum(v) FROM cc WHERE id <> 7 AND id <> 1000000`))
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc, err := pgx.Connect(ctx, srv.DSN())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer rc.Close(ctx)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var n, s int64
+				if err := rc.QueryRow(ctx, q).Scan(&n, &s); err != nil {
+					t.Errorf("read during COMPACT: %v", err)
+					return
+				}
+				if got := fmt.Sprintf("[[%d %d]]", n, s); got != before && got != after {
+					t.Errorf("read during COMPACT: %s, want %s or %s", got, before, after)
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	writers := []string{
+		`DELETE FROM cc WHERE id = 7`,
+		`ALTER FEATURE GROUP cc ADD FEATURE extra TEXT`,
+		`INSERT INTO cc (id, et, v) VALUES (1000000, '2024-06-01', 1)`,
+	}
+	errs := make(chan error, len(writers)+1)
+	var wwg sync.WaitGroup
+	for i, w := range append([]string{`COMPACT cc`}, writers...) {
+		wwg.Add(1)
+		go func() {
+			defer wwg.Done()
+			time.Sleep(time.Duration(i) * 100 * time.Millisecond)
+			wc, err := pgx.Connect(ctx, srv.DSN())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer wc.Close(ctx)
+			if _, err := wc.Exec(ctx, w); err != nil {
+				errs <- fmt.Errorf("%s: %w", w, err)
+			}
+		}()
+	}
+	wwg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d reads during COMPACT", reads.Load())
+	if got := fmt.Sprint(QueryStrings(t, c, q)); got != after {
+		t.Errorf("after COMPACT and DELETE: %s, want %s", got, after)
+	}
+	if got := QueryStrings(t, c, `SELECT count(*), count(extra) FROM cc WHERE id = 1000000`); fmt.Sprint(got) != "[[1 0]]" {
+		t.Errorf("the row inserted during COMPACT: %v", got)
+	}
+	// Compacting again merges what is left; the answers stay.
+	Exec(t, c, `COMPACT cc`)
+	if got := fmt.Sprint(QueryStrings(t, c, q)); got != after {
+		t.Errorf("after a second COMPACT: %s, want %s", got, after)
+	}
+	srv.Stop()
+	srv.Start()
+	c = srv.Connect(t)
+	if got := fmt.Sprint(QueryStrings(t, c, q)); got != after {
+		t.Errorf("after a restart: %s, want %s", got, after)
+	}
+	checkCompactManifest(t, srv, c, "cc")
 }
