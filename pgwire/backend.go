@@ -27,6 +27,8 @@ type StartupInfo struct {
 	// Notify delivers a NoticeResponse to the client at any time during a
 	// statement (severity NOTICE/WARNING/INFO, from *pgerror.Error).
 	Notify func(*pgerror.Error)
+	// TLS reports an encrypted connection.
+	TLS bool
 }
 
 // Session is one client connection's server-side state: its DuckDB connection,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -68,6 +69,12 @@ type conn struct {
 	ignoreTillSync bool
 	// copyIn is the COPY FROM STDIN in progress, failed if the client drops.
 	copyIn CopyInResult
+
+	// tlsState is the TLS connection state once SSLRequest was accepted
+	// (nc stays the socket; br and w then go through TLS).
+	tlsState *tls.ConnectionState
+	// counted: the connection holds one of max_connections' slots.
+	counted bool
 }
 
 func newConn(s *Server, nc net.Conn) (*conn, error) {
@@ -111,6 +118,11 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	defer s.unregister(c)
+	defer func() {
+		if c.counted {
+			s.clients.Add(-1)
+		}
+	}()
 	defer nc.Close()
 	defer c.cancel(nil)
 	defer c.cleanup()
@@ -122,7 +134,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 	}()
 
-	_ = nc.SetDeadline(time.Now().Add(startupTimeout))
+	_ = nc.SetDeadline(time.Now().Add(s.cfg.Auth.Timeout))
 	if !c.handshake(c.ctx) {
 		_ = c.w.flush()
 		return

@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -17,9 +18,9 @@ import (
 const (
 	DefaultServerVersion  = "15.0"
 	DefaultMaxMessageSize = 256 << 20
-	// startupTimeout bounds the handshake, as PostgreSQL's
+	// DefaultAuthTimeout bounds the handshake, as PostgreSQL's
 	// authentication_timeout does, so idle half-open sockets cannot pile up.
-	startupTimeout = 60 * time.Second
+	DefaultAuthTimeout = 60 * time.Second
 	// forceCloseWait is how long Shutdown waits, after cancelling statements,
 	// for connections to send their FATAL and end before closing sockets.
 	forceCloseWait = 2 * time.Second
@@ -43,6 +44,9 @@ type Config struct {
 	// MaxMessageSize is the largest frontend message accepted, in bytes
 	// (PostgreSQL allows 1 GiB). Default 256 MiB.
 	MaxMessageSize int
+	// Auth is client authentication, TLS and connection limits (auth.go).
+	// The zero value trusts every connection, without TLS or limits.
+	Auth AuthConfig
 }
 
 // Server accepts PostgreSQL protocol connections and runs them against a
@@ -63,6 +67,15 @@ type Server struct {
 	connWG sync.WaitGroup
 
 	nextPID atomic.Uint32
+
+	// clients counts connections past the startup packet (max_connections).
+	clients atomic.Int64
+	// failures tracks failed logins per role and address (auth.go).
+	failures failureLog
+	// tlsCert is the server certificate (channel binding data).
+	tlsCert *x509.Certificate
+	// mockSecret salts the mock SCRAM exchange of unknown roles.
+	mockSecret [32]byte
 }
 
 // NewServer checks cfg and returns a Server ready to Serve.
@@ -96,6 +109,20 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("pgwire: seeding process IDs: %w", err)
 	}
 	s.nextPID.Store(binary.BigEndian.Uint32(b[:])%1_000_000 + 1000)
+	if _, err := rand.Read(s.mockSecret[:]); err != nil {
+		return nil, fmt.Errorf("pgwire: seeding mock authentication: %w", err)
+	}
+	if err := s.cfg.Auth.check(); err != nil {
+		return nil, err
+	}
+	s.failures.m = map[string]*failure{}
+	if t := s.cfg.Auth.TLS; t != nil && len(t.Certificates) > 0 && len(t.Certificates[0].Certificate) > 0 {
+		cert, err := x509.ParseCertificate(t.Certificates[0].Certificate[0])
+		if err != nil {
+			return nil, fmt.Errorf("pgwire: TLS certificate: %w", err)
+		}
+		s.tlsCert = cert
+	}
 	return s, nil
 }
 

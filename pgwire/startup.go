@@ -65,15 +65,11 @@ func (c *conn) handshake(ctx context.Context) bool {
 				c.sendError(fatal(errProtocol("too many encryption requests")))
 				return false
 			}
-			// No TLS or GSSAPI encryption here: 'N' tells the client to go
-			// on in plaintext (or give up, if it requires encryption).
-			if _, err := c.nc.Write([]byte{'N'}); err != nil {
+			if c.tlsState != nil {
+				c.sendError(fatal(errProtocol("encryption request on an encrypted connection")))
 				return false
 			}
-			// A client must wait for the answer before sending more; bytes
-			// already buffered were sent before it (CVE-2021-23222).
-			if c.br.Buffered() > 0 {
-				c.sendError(fatal(errProtocol("received unencrypted data after SSL request")))
+			if !c.startTLS(code == codeSSLRequest) {
 				return false
 			}
 			continue
@@ -117,6 +113,18 @@ func (c *conn) startup(ctx context.Context, version uint32, body []byte) bool {
 		return false
 	}
 
+	if max := c.srv.cfg.Auth.MaxConnections; max > 0 {
+		if c.srv.clients.Add(1) > int64(max) {
+			c.srv.clients.Add(-1)
+			c.sendError(fatal(pgerror.New(pgerror.TooManyConnections, "sorry, too many clients already")))
+			return false
+		}
+		c.counted = true
+	}
+	if !c.authenticate(ctx, user, db) {
+		return false
+	}
+
 	sess, err := c.srv.cfg.Backend.NewSession(ctx, StartupInfo{
 		User:       user,
 		Database:   db,
@@ -124,6 +132,7 @@ func (c *conn) startup(ctx context.Context, version uint32, body []byte) bool {
 		RemoteAddr: c.nc.RemoteAddr(),
 		ProcessID:  c.pid,
 		Notify:     c.notify,
+		TLS:        c.tlsState != nil,
 	})
 	if err != nil {
 		c.sendError(fatal(pgerror.Wrap(err)))

@@ -158,3 +158,11 @@ func (w *writer) failed() error {
 	defer w.mu.Unlock()
 	return w.err
 }
+
+// setConn sends everything after this through nc (the TLS connection once
+// SSLRequest was accepted).
+func (w *writer) setConn(nc net.Conn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.nc = nc
+}

@@ -57,6 +57,7 @@ const (
 	AdminShutdown                = "57P01"
 	ProtocolViolation            = "08P01"
 	InvalidAuthorizationSpec     = "28000"
+	InvalidPassword              = "28P01"
 	InsufficientPrivilege        = "42501"
 	ProgramLimitExceeded         = "54000"
 	TooManyConnections           = "53300"
