@@ -23,6 +23,7 @@ type Catalog struct {
 	groups map[string]*Group // "schema.name" → group; replaced, never mutated in place
 	views  map[string]*View  // "schema.name" → feature view (views.go)
 	online map[int64]OnlineState
+	roles  *roleSet   // roles.go
 	ddl    sync.Mutex // one catalog change at a time
 	// gen counts the changes made visible; a prepared statement planned at
 	// an older generation is planned again before it runs.
@@ -42,7 +43,7 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	for _, q := range append(append([]string(nil), systemTableDDL...), snapshotsDDL...) {
+	for _, q := range append(append(append([]string(nil), systemTableDDL...), snapshotsDDL...), rolesDDL...) {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("catalog: create system tables: %w", err)
 		}
@@ -54,6 +55,9 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 		return nil, err
 	}
 	if err := c.loadViews(ctx, conn); err != nil {
+		return nil, err
+	}
+	if err := c.loadRoles(ctx, conn); err != nil {
 		return nil, err
 	}
 	for _, g := range c.groups {

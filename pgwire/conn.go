@@ -247,7 +247,8 @@ func (c *conn) readFrame() (inMsg, error) {
 	}
 	// Judge the type before trusting the length that follows: garbage
 	// is answered at once rather than after waiting for its "body".
-	if !knownMessageType(typ) {
+	// 'p' (password, SASL) belongs to the handshake only.
+	if !knownMessageType(typ) && (typ != 'p' || c.ready.Load()) {
 		return inMsg{err: fatal(errProtocol("invalid frontend message type %d", typ))}, nil
 	}
 	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {

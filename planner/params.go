@@ -41,6 +41,7 @@ func defaultParams(version, user string) map[string]string {
 		"server_version":                      version,
 		"server_version_num":                  "150000",
 		"session_authorization":               user,
+		"role":                                "none",
 		"standard_conforming_strings":         "on",
 		"timezone":                            "UTC",
 		"search_path":                         `"$user", public`,
@@ -184,6 +185,18 @@ func (s *Session) setParam(ctx context.Context, name, value string) error {
 		return pgerror.New(pgerror.UndefinedObject, `unrecognized configuration parameter "%s"`, key)
 	}
 	switch key {
+	case "session_authorization":
+		// Only SET SESSION AUTHORIZATION changes it (roles.go), never a
+		// startup option or set_config.
+		if value != s.params[key] {
+			return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to set session authorization")
+		}
+	case "role":
+		if !strings.EqualFold(value, "none") {
+			return pgerror.New(pgerror.InsufficientPrivilege, `permission denied to set role "%s"`, value).
+				WithHint("Use SET ROLE.")
+		}
+		value = "none"
 	case "timezone":
 		loc, canonical, err := loadZone(value)
 		if err != nil {

@@ -312,14 +312,16 @@ FROM {{cat}}.main.pg_class c JOIN {{cat}}.main.pg_namespace n ON n.oid = c.relna
 
 -- Roles and the database -----------------------------------------------------
 
--- The superuser is 10 (PostgreSQL's bootstrap superuser); pg_database_owner
--- owns public, as in PostgreSQL 15.
-CREATE OR REPLACE TABLE {{cat}}.main.pg_authid AS
-SELECT * FROM (VALUES
-    (CAST(10 AS BIGINT), {{superuser}}, true, true, true, true, true, true, true, -1, CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMPTZ)),
-    (6171, 'pg_database_owner', false, true, false, false, false, false, false, -1, NULL, NULL))
-AS t(oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls,
-     rolconnlimit, rolpassword, rolvaliduntil);
+-- Roles live in feature_store.roles (catalog/roles.go); the first
+-- superuser is 10 (PostgreSQL's bootstrap superuser); pg_database_owner
+-- owns public, as in PostgreSQL 15. Only superusers may read pg_authid
+-- (the planner refuses others, as PostgreSQL does).
+CREATE OR REPLACE VIEW {{cat}}.main.pg_authid AS
+SELECT oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, oid = 10 AS rolreplication,
+       oid = 10 AS rolbypassrls, rolconnlimit, rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil
+FROM {{db}}.feature_store.roles
+UNION ALL
+SELECT 6171, 'pg_database_owner', false, true, false, false, false, false, false, -1, NULL, NULL;
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_roles AS
 SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolconnlimit,
@@ -331,8 +333,8 @@ SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper
        rolbypassrls AS usebypassrls, '********' AS passwd, rolvaliduntil AS valuntil, CAST(NULL AS VARCHAR[]) AS useconfig
 FROM {{cat}}.main.pg_authid WHERE rolcanlogin;
 
-CREATE OR REPLACE TABLE {{cat}}.main.pg_auth_members (
-    roleid BIGINT, member BIGINT, grantor BIGINT, admin_option BOOLEAN);
+CREATE OR REPLACE VIEW {{cat}}.main.pg_auth_members AS
+SELECT roleid, member, grantor, admin_option FROM {{db}}.feature_store.role_members;
 
 CREATE OR REPLACE TABLE {{cat}}.main.pg_database AS
 SELECT CAST(16384 AS BIGINT) AS oid, {{db_lit}} AS datname, CAST(10 AS BIGINT) AS datdba, 6 AS encoding,

@@ -662,7 +662,11 @@ func (r *pgRewriter) sqlValueFunction(f *pg_query.SQLValueFunction) {
 	if i < 0 {
 		return
 	}
-	r.add(edit{start: int(r.toks[i].Start), end: int(r.toks[i].End), text: duckdb.QuoteString(r.s.info.User)})
+	user := r.s.currentRole()
+	if f.Op == pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER {
+		user = r.s.sessionUser()
+	}
+	r.add(edit{start: int(r.toks[i].Start), end: int(r.toks[i].End), text: duckdb.QuoteString(user)})
 }
 
 // anyToListContains rewrites `l = ANY(r)` (r a column) as list_contains(r, l).

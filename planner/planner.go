@@ -44,6 +44,7 @@ type Planner struct {
 	online   *onlineServer
 
 	pgCatalogOnce sync.Once // pgcatalog.go
+	bootstrapOnce sync.Once
 }
 
 // New makes a planner.
@@ -82,8 +83,20 @@ func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, e
 	if info.Database != duckdb.DatabaseName {
 		return nil, pgerror.New(pgerror.InvalidCatalogName, `database "%s" does not exist`, info.Database)
 	}
-	if info.User != p.cfg.Superuser {
+	p.bootstrapOnce.Do(func() {
+		// The configured superuser exists from the first session on (cmd
+		// creates it with its password before serving; this covers
+		// planners used without it).
+		if err := p.catalog.BootstrapSuperuser(ctx, p.cfg.Superuser, ""); err != nil {
+			p.log.Error("creating the superuser role", "err", err)
+		}
+	})
+	role := p.catalog.Role(info.User)
+	if role == nil {
 		return nil, pgerror.New(pgerror.InvalidAuthorizationSpec, `role "%s" does not exist`, info.User)
+	}
+	if !role.CanLogin {
+		return nil, pgerror.New(pgerror.InvalidAuthorizationSpec, `role "%s" is not permitted to log in`, info.User)
 	}
 	p.installPGCatalog()
 	conn, err := p.engine.Connect(ctx)
@@ -91,6 +104,9 @@ func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, e
 		return nil, err
 	}
 	s := newSession(p, conn, info)
+	if !role.Super {
+		s.params["is_superuser"] = "off"
+	}
 	if err := s.applyStartupParams(ctx, info.Params); err != nil {
 		_ = conn.Close()
 		return nil, err

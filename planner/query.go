@@ -39,6 +39,12 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		return &commandPlan{run: func(context.Context) (string, error) { return "", nil }, empty: true}, nil
 	}
 	node := q.Tree.Stmts[0].Stmt
+	if p := s.roleStatementPlan(node); p != nil {
+		return p, nil
+	}
+	if err := s.protectAuthid(q.Tree); err != nil {
+		return nil, err
+	}
 	switch n := node.Node.(type) {
 	case *pg_query.Node_TransactionStmt:
 		return s.transactionPlan(n.TransactionStmt)

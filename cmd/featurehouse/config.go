@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/featurehouse/featurehouse/online"
+	"github.com/featurehouse/featurehouse/pgwire"
 )
 
 // setting is one configuration value: a flag, its environment variable and
@@ -31,12 +32,18 @@ type config struct {
 	EnableLineage, EnableMonitoring                          bool
 	RetentionDays                                            int
 	Superuser, SuperuserPassword, Auth                       string
-	MemoryLimit                                              string
-	FlushRows                                                int64
-	FlushAge                                                 time.Duration
-	CompactMinFiles, CompactFileMB                           int
-	LogLevel                                                 string
-	ConfigFile                                               string
+	HBAFile, TLSCert, TLSKey                                 string
+	MaxConnections, AuthFailThreshold                        int
+	AuthTimeout, AuthFailDelay                               time.Duration
+	// HBARules are the authentication rules in force (from HBAFile, or
+	// the defaults of Auth).
+	HBARules                       []pgwire.HBARule
+	MemoryLimit                    string
+	FlushRows                      int64
+	FlushAge                       time.Duration
+	CompactMinFiles, CompactFileMB int
+	LogLevel                       string
+	ConfigFile                     string
 }
 
 var settingsTable = []setting{
@@ -56,7 +63,14 @@ var settingsTable = []setting{
 	{"retention-days", "FEATURE_STORE_RETENTION_DAYS", "retention_days", "0", "default history retention in days (0: keep)", nil},
 	{"superuser", "FEATURE_STORE_SUPERUSER", "superuser", "featurehouse", "name of the superuser role", nil},
 	{"superuser-password", "FEATURE_STORE_SUPERUSER_PASSWORD", "superuser_password", "", "superuser password (needs password authentication)", nil},
-	{"auth", "FEATURE_STORE_AUTH", "auth", "trust", "client authentication: trust (loopback only)", nil},
+	{"auth", "FEATURE_STORE_AUTH", "auth", "trust", "client authentication without a rules file: trust (loopback connections only, no password) or scram-sha-256 (a password from everyone, loopback included)", nil},
+	{"hba-file", "FEATURE_STORE_HBA_FILE", "hba_file", "", "authentication rules file (pg_hba.conf-like lines: TYPE DATABASE USER ADDRESS METHOD); replaces the defaults of --auth", nil},
+	{"tls-cert", "FEATURE_STORE_TLS_CERT", "tls_cert", "", "PEM server certificate (chain): TLS on SSLRequest; needs --tls-key", nil},
+	{"tls-key", "FEATURE_STORE_TLS_KEY", "tls_key", "", "PEM private key of --tls-cert", nil},
+	{"max-connections", "FEATURE_STORE_MAX_CONNECTIONS", "max_connections", "100", "client connections at once; more are refused with 53300 (0: no limit)", nil},
+	{"auth-timeout", "FEATURE_STORE_AUTH_TIMEOUT", "authentication_timeout", "60s", "time a client has to complete startup and authentication", nil},
+	{"auth-fail-threshold", "FEATURE_STORE_AUTH_FAIL_THRESHOLD", "auth_fail_threshold", "5", "failed logins in a row (per role and client address) answered at once; later failures are delayed", nil},
+	{"auth-fail-delay", "FEATURE_STORE_AUTH_FAIL_DELAY", "auth_fail_delay", "1s", "delay of the first failed login past the threshold, doubling up to 8 times (0: no delay)", nil},
 	{"memory-limit", "FEATURE_STORE_MEMORY_LIMIT", "memory_limit", "", "DuckDB memory limit, e.g. 2GB (empty: DuckDB's default)", nil},
 	{"flush-rows", "FEATURE_STORE_FLUSH_ROWS", "flush_rows", "100000", "flush a group's unflushed rows to Parquet at this many", nil},
 	{"flush-age", "FEATURE_STORE_FLUSH_AGE", "flush_age", "60s", "flush a group's unflushed rows to Parquet once this old", nil},
@@ -119,13 +133,26 @@ func loadConfig(args []string, getenv func(string) string) (*config, error) {
 		}
 		return ""
 	}
+	var err error
 	c := &config{
 		Listen: get("listen"), HTTPListen: get("http-listen"), DataDir: get("data-dir"),
 		RegistryURI: get("registry-uri"), OnlineStoreURI: get("online-store-uri"), Compression: strings.ToLower(get("compression")),
 		Superuser: get("superuser"), SuperuserPassword: get("superuser-password"), Auth: strings.ToLower(get("auth")),
 		MemoryLimit: get("memory-limit"), LogLevel: get("log-level"), ConfigFile: path,
+		HBAFile: get("hba-file"), TLSCert: get("tls-cert"), TLSKey: get("tls-key"),
 	}
-	var err error
+	if c.MaxConnections, err = strconv.Atoi(get("max-connections")); err != nil || c.MaxConnections < 0 {
+		return nil, fmt.Errorf("max-connections: want a number >= 0, got %q", get("max-connections"))
+	}
+	if c.AuthFailThreshold, err = strconv.Atoi(get("auth-fail-threshold")); err != nil || c.AuthFailThreshold < 0 {
+		return nil, fmt.Errorf("auth-fail-threshold: want a number >= 0, got %q", get("auth-fail-threshold"))
+	}
+	if c.AuthTimeout, err = time.ParseDuration(get("auth-timeout")); err != nil || c.AuthTimeout <= 0 {
+		return nil, fmt.Errorf("auth-timeout: want a positive duration such as 60s, got %q", get("auth-timeout"))
+	}
+	if c.AuthFailDelay, err = time.ParseDuration(get("auth-fail-delay")); err != nil || c.AuthFailDelay < 0 {
+		return nil, fmt.Errorf("auth-fail-delay: want a duration such as 1s, got %q", get("auth-fail-delay"))
+	}
 	if c.CacheTTL, err = time.ParseDuration(get("cache-ttl")); err != nil {
 		return nil, fmt.Errorf("cache-ttl: %w", err)
 	}
@@ -174,11 +201,27 @@ func (c *config) validate() error {
 	default:
 		return fmt.Errorf("compression %q: want zstd, snappy, gzip, lz4 or uncompressed", c.Compression)
 	}
-	if c.Auth != "trust" {
-		return fmt.Errorf("auth %q: only trust (loopback) authentication exists in this version; password authentication is not implemented yet", c.Auth)
+	switch c.Auth {
+	case "trust":
+		c.HBARules = []pgwire.HBARule{
+			{Type: "host", Net: mustCIDR("127.0.0.0/8"), Method: pgwire.MethodTrust},
+			{Type: "host", Net: mustCIDR("::1/128"), Method: pgwire.MethodTrust},
+		}
+	case "scram-sha-256", "md5":
+		c.Auth = "scram-sha-256"
+		c.HBARules = []pgwire.HBARule{{Type: "host", Method: pgwire.MethodSCRAM}}
+	default:
+		return fmt.Errorf("auth %q: want trust or scram-sha-256", c.Auth)
 	}
-	if c.SuperuserPassword != "" {
-		return fmt.Errorf("FEATURE_STORE_SUPERUSER_PASSWORD is set, but password authentication is not implemented yet, so it would not be checked; unset it")
+	if c.HBAFile != "" {
+		rules, err := pgwire.ReadHBAFile(c.HBAFile)
+		if err != nil {
+			return err
+		}
+		c.HBARules = rules
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("tls-cert and tls-key go together: set both or neither")
 	}
 	if c.RegistryURI != "" && !strings.HasPrefix(c.RegistryURI, "duckdb://") {
 		return fmt.Errorf("registry-uri %q: only the embedded catalog (empty or duckdb://) exists in this version", c.RegistryURI)
@@ -191,12 +234,25 @@ func (c *config) validate() error {
 	if c.Superuser == "" {
 		return fmt.Errorf("superuser name is empty")
 	}
-	for _, a := range []struct{ name, addr string }{{"listen", c.Listen}, {"http-listen", c.HTTPListen}} {
-		if err := requireLoopback(a.addr); err != nil {
-			return fmt.Errorf("%s: %w", a.name, err)
+	// Without passwords, the server must not be reachable from other
+	// machines; the HTTP endpoint has no authentication at all.
+	if pgwire.TrustsRemote(c.HBARules) {
+		if err := requireLoopback(c.Listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
 		}
 	}
+	if err := requireLoopback(c.HTTPListen); err != nil {
+		return fmt.Errorf("http-listen: %w", err)
+	}
 	return nil
+}
+
+func mustCIDR(s string) *net.IPNet {
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }
 
 // requireLoopback refuses non-loopback addresses: without authentication a
@@ -211,7 +267,7 @@ func requireLoopback(addr string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("refusing to listen on %s: authentication is not implemented yet, so featurehouse listens only on loopback addresses (127.0.0.1, ::1)", addr)
+		return fmt.Errorf("refusing to listen on %s: with trust authentication for non-loopback clients (or for the HTTP endpoint), featurehouse listens only on loopback addresses (127.0.0.1, ::1); use --auth scram-sha-256 or a rules file without such trust rules", addr)
 	}
 	return nil
 }

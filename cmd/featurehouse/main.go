@@ -115,7 +115,12 @@ func serve(args []string) error {
 		closeEngine()
 		return err
 	}
-	srv, err := pgwire.NewServer(pgwire.Config{Backend: &backend{p: p, m: m}, Logger: log, ServerVersion: serverVersion})
+	auth, err := authConfig(ctx, cfg, cat)
+	if err != nil {
+		closeEngine()
+		return err
+	}
+	srv, err := pgwire.NewServer(pgwire.Config{Backend: &backend{p: p, m: m}, Logger: log, ServerVersion: serverVersion, Auth: auth})
 	if err != nil {
 		closeEngine()
 		return err
