@@ -335,6 +335,11 @@ func (c *Catalog) ownedBy(role string) string {
 			names = append(names, "feature group "+k)
 		}
 	}
+	for k, v := range c.views {
+		if v.Owner == role {
+			names = append(names, "feature view "+k)
+		}
+	}
 	sort.Strings(names)
 	if len(names) == 0 {
 		return ""

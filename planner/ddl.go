@@ -83,7 +83,7 @@ func (s *Session) createFeatureGroup(ctx context.Context, stmt *sql.CreateFeatur
 		return "", err
 	}
 	ng := catalog.NewGroup{Schema: schema, Name: stmt.Name.Name, TableChecks: stmt.TableChecks,
-		Options: stmt.Options, OptionOrder: stmt.OptionOrder, IfNotExists: stmt.IfNotExists, Owner: s.info.User}
+		Options: stmt.Options, OptionOrder: stmt.OptionOrder, IfNotExists: stmt.IfNotExists, Owner: s.currentRole()}
 	for _, def := range stmt.Columns {
 		f, err := featureFromDef(def)
 		if err != nil {

@@ -47,7 +47,7 @@ func (p *groupDelete) erase(ctx context.Context, args []any) (any, error) {
 			return err
 		}
 		total = res.Rows
-		note := fmt.Sprintf("%s by %s: %s", time.Now().UTC().Format("2006-01-02 15:04:05Z"), s.info.User, strings.TrimSpace(p.q.Original))
+		note := fmt.Sprintf("%s by %s: %s", time.Now().UTC().Format("2006-01-02 15:04:05Z"), s.currentRole(), strings.TrimSpace(p.q.Original))
 		for _, snap := range snaps {
 			n, obs, err := ch.EraseFromSnapshot(ctx, &snap.Layout, snap.ID, p.match, args)
 			if err != nil {

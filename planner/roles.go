@@ -22,7 +22,10 @@ import (
 func (s *Session) sessionUser() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.params["session_authorization"]
+	if u := s.params["session_authorization"]; u != "" {
+		return u
+	}
+	return s.info.User
 }
 
 // currentRole is current_user: the SET ROLE role, else the session user.

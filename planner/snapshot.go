@@ -30,7 +30,7 @@ func (s *Session) createSnapshot(ctx context.Context, stmt *sql.CreateSnapshot) 
 	if err != nil {
 		return "", err
 	}
-	created, err := s.p.catalog.CreateSnapshot(ctx, stmt.Name, g.Schema, g.Name, desc, s.info.User, stmt.IfNotExists)
+	created, err := s.p.catalog.CreateSnapshot(ctx, stmt.Name, g.Schema, g.Name, desc, s.currentRole(), stmt.IfNotExists)
 	if err != nil {
 		return "", err
 	}
