@@ -87,6 +87,8 @@ type Engine struct {
 	stop     chan struct{}
 	flushers sync.WaitGroup
 	closed   sync.Once
+
+	signaller atomic.Pointer[BackendSignaller] // signal.go
 }
 
 // Open opens (creating when needed) the database under cfg.DataDir.
@@ -121,6 +123,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, connector: connector, log: cfg.Logger, stop: make(chan struct{}), flushNow: make(chan struct{}, 1)}
 	e.db = sql.OpenDB(connector)
 	if err := e.bootstrap(ctx); err != nil {
+		_ = e.db.Close()
+		_ = connector.Close()
+		return nil, err
+	}
+	if err := e.registerFunctions(ctx); err != nil {
 		_ = e.db.Close()
 		_ = connector.Close()
 		return nil, err

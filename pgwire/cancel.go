@@ -26,3 +26,20 @@ func (s *Server) handleCancel(body []byte) {
 	}
 	c.cancelCurrent(errUserCancel)
 }
+
+// SignalBackend is pg_cancel_backend / pg_terminate_backend: it cancels
+// the running statement of connection pid (57014), or with terminate ends
+// the connection (FATAL 57P01, as PostgreSQL's pg_terminate_backend). It
+// reports whether pid is a connection of this server.
+func (s *Server) SignalBackend(pid uint32, terminate bool) bool {
+	c := s.lookup(pid)
+	if c == nil {
+		return false
+	}
+	if terminate {
+		c.cancelConn(errShutdown)
+	} else {
+		c.cancelCurrent(errUserCancel)
+	}
+	return true
+}

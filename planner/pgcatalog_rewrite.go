@@ -76,6 +76,9 @@ var arrayCatalogColumns = map[string]bool{
 
 // pgCatalogMarkers: a statement without any of these needs no rewrite here
 // (lower case).
+// backendPidCall matches pg_backend_pid() calls inside a rewritten span.
+var backendPidCall = regexp.MustCompile(`(?i)(pg_catalog\s*\.\s*)?pg_backend_pid\s*\(\s*\)`)
+
 var pgCatalogMarkers = []string{"pg_", "information_schema", "reg", "version", "format_type", "description", "privilege", "quote_ident",
 	"array_", "~", "like", "collate", "operator", "generate_", "unnest", "user", "current_role", "::", "cast"}
 
@@ -339,6 +342,27 @@ func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
 	name := names[len(names)-1]
 	start, end := int(fc.Location), int(r.toks[after-1].End)
 	switch {
+	case (name == "pg_cancel_backend" || name == "pg_terminate_backend") && len(fc.Args) >= 1:
+		// fh_signal_backend (duckdb/signal.go) cancels or ends the
+		// connection; pg_terminate_backend's timeout is not waited for.
+		if close := callEnd(r.text, start); close > 0 {
+			argEnd := close - 1
+			if len(fc.Args) == 2 {
+				argEnd = int(nodeLocation(fc.Args[1]))
+				for argEnd > 0 && r.text[argEnd-1] != ',' {
+					argEnd--
+				}
+				argEnd--
+			}
+			open := int(r.toks[after].End)
+			if argEnd > open {
+				// The argument keeps its own text; pg_backend_pid() in it
+				// (dbt: pg_terminate_backend(pg_backend_pid())) is this
+				// session's pid, as the inner call's own rewrite would give.
+				arg := backendPidCall.ReplaceAllString(r.text[open:argEnd], fmt.Sprint(r.s.info.ProcessID))
+				r.add(edit{start: start, end: close, text: fmt.Sprintf("fh_signal_backend(CAST((%s) AS BIGINT), %t)", arg, name == "pg_terminate_backend")})
+			}
+		}
 	case name == "pg_backend_pid" && len(fc.Args) == 0:
 		if close := callEnd(r.text, start); close > 0 {
 			r.add(edit{start: start, end: close, text: fmt.Sprintf("CAST(%d AS INTEGER)", r.s.info.ProcessID)})

@@ -125,6 +125,7 @@ func serve(args []string) error {
 		closeEngine()
 		return err
 	}
+	engine.SetBackendSignaller(srv.SignalBackend) // pg_cancel_backend, pg_terminate_backend
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		closeEngine()
