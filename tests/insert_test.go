@@ -30,9 +30,8 @@ func pgErr(err error) string {
 // TestInsertErrorsAsStaged runs failing INSERTs in autocommit (the short
 // path), in the extended and simple protocols, and inside a transaction
 // block (always the stage), and wants the same constraint errors and
-// nothing stored. (A value that does not convert is located, "Failing row
-// N, column c.", only outside a block: a failed statement aborts DuckDB's
-// transaction, so the stage cannot re-run it there.)
+// nothing stored. A value that does not convert is located ("Failing row
+// N, column c.") in a block too.
 func TestInsertErrorsAsStaged(t *testing.T) {
 	srv := StartServer(t, quietFlush...)
 	c := srv.Connect(t)
@@ -81,10 +80,18 @@ func TestInsertErrorsAsStaged(t *testing.T) {
 		{`INSERT INTO ie VALUES ('b', '2024-01-03', 1, 2), ('c', '2024-01-03', 99999999999, 2)`, `22003 "value \"99999999999\" is out of range for type integer" detail "Failing row 2, column v."`},
 		{`INSERT INTO ie VALUES ('b', 'yesterday-ish', 1, 2)`, `22007 "invalid input syntax for type timestamp with time zone: \"yesterday-ish\"" detail "Failing row 1, column et."`},
 	} {
-		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
-			_, err := c.Exec(ctx, tc.sql, mode)
-			if got := pgErr(err); !strings.HasPrefix(got, tc.want) {
-				t.Errorf("%s:\n got %s\nwant %s", tc.sql, got, tc.want)
+		for _, inTxn := range []bool{false, true} {
+			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
+				if inTxn {
+					Exec(t, c, `BEGIN`)
+				}
+				_, err := c.Exec(ctx, tc.sql, mode)
+				if inTxn {
+					Exec(t, c, `ROLLBACK`)
+				}
+				if got := pgErr(err); !strings.HasPrefix(got, tc.want) {
+					t.Errorf("%s (in a transaction block: %v):\n got %s\nwant %s", tc.sql, inTxn, got, tc.want)
+				}
 			}
 		}
 		wantText(t, c, `SELECT count(*) FROM ie`, "1")
