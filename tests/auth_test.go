@@ -108,6 +108,27 @@ func TestAuthSCRAM(t *testing.T) {
 	}
 	_, err = connectAs(ctx, srv, "nologin", "x", "")
 	wantPgErr(t, err, "28000", `role "nologin" is not permitted to log in`)
+	// Startup options cannot change who the session is.
+	_, err = connectAs(ctx, srv, "alice", "alice pw", "sslmode=disable options='-c session_authorization=featurehouse'")
+	wantPgErr(t, err, "42501", "permission denied to set session authorization")
+	_, err = connectAs(ctx, srv, "alice", "alice pw", "sslmode=disable options='-c role=featurehouse'")
+	wantPgErr(t, err, "42501", `permission denied to set role "featurehouse"`)
+	// Nor can SQL, for a role that is not a superuser.
+	_, err = a.Exec(ctx, "SET SESSION AUTHORIZATION featurehouse")
+	wantPgErr(t, err, "42501", "permission denied to set session authorization")
+	_, err = a.Exec(ctx, "SELECT set_config('session_authorization', 'featurehouse', false)")
+	if err == nil {
+		if got := QueryStrings(t, a, "SELECT current_user, session_user, current_setting('is_superuser')"); fmt.Sprint(got) != "[[alice alice off]]" {
+			t.Fatalf("set_config changed the session's role: %v", got)
+		}
+	}
+	for _, q := range []string{"SELECT * FROM pg_authid", "SELECT * FROM feature_store.roles", "SELECT * FROM featurehouse.feature_store.roles"} {
+		_, err = a.Exec(ctx, q)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Fatalf("%s as alice: want 42501, got %v", q, err)
+		}
+	}
 
 	// psql with PGPASSWORD: right and wrong password.
 	ci := fmt.Sprintf("host=127.0.0.1 port=%d user=alice dbname=featurehouse sslmode=disable", srv.Port)
