@@ -22,6 +22,14 @@ import (
 // rename, manifest commit) and the old ones leave the manifest in the same
 // transaction. They stay on disk for snapshots and readers of the older
 // version until VACUUM deletes them.
+//
+// Automatic compaction merges files only with files of about their size
+// (their size tier: row count between minFiles^k and minFiles^(k+1)), so
+// that a stream of small flushes does not rewrite the partition's whole
+// merged file at every merge: each row is rewritten about once per tier it
+// climbs (log_minFiles of the file's final size over a flush's), instead of
+// once per merge, and a partition keeps fewer than minFiles small files
+// per tier. COMPACT merges every small file of a set at once.
 
 // CompactResult is what one compaction of a group did.
 type CompactResult struct {
@@ -43,6 +51,11 @@ type compactFile struct {
 // per partition and schema key, where there are at least minFiles of them
 // (2 at least). It holds the group's lock, as a flush does.
 func (e *Engine) CompactGroup(ctx context.Context, g *GroupLayout, minFiles int, smallBytes int64) (res CompactResult, err error) {
+	return e.compactGroup(ctx, g, minFiles, smallBytes, false)
+}
+
+// compactGroup is CompactGroup; tiered merges files per size tier too.
+func (e *Engine) compactGroup(ctx context.Context, g *GroupLayout, minFiles int, smallBytes int64, tiered bool) (res CompactResult, err error) {
 	minFiles = max(minFiles, 2)
 	lock := e.groupLock(g.ID)
 	if err := lock.LockContext(ctx); err != nil {
@@ -69,7 +82,7 @@ func (e *Engine) CompactGroup(ctx context.Context, g *GroupLayout, minFiles int,
 			_ = os.Remove(filepath.Join(e.cfg.DataDir, p))
 		}
 	}()
-	sets, err := compactionSets(ctx, c, g.ID, minFiles, smallBytes)
+	sets, err := compactionSets(ctx, c, g.ID, minFiles, smallBytes, tiered)
 	if err != nil || len(sets) == 0 {
 		return res, err
 	}
@@ -114,9 +127,9 @@ func (e *Engine) CompactGroup(ctx context.Context, g *GroupLayout, minFiles int,
 	return res, nil
 }
 
-// compactionSets groups the small live files by partition and schema key,
-// keeping the sets of at least minFiles files.
-func compactionSets(ctx context.Context, c *Conn, groupID int64, minFiles int, smallBytes int64) ([][]compactFile, error) {
+// compactionSets groups the small live files by partition and schema key
+// (and size tier when tiered), keeping the sets of at least minFiles files.
+func compactionSets(ctx context.Context, c *Conn, groupID int64, minFiles int, smallBytes int64, tiered bool) ([][]compactFile, error) {
 	rows, err := c.Query(ctx, `SELECT path, partition, row_count, size_bytes, columns, column_types FROM feature_store.files
 		WHERE group_id = ? AND removed_version IS NULL AND size_bytes < ? ORDER BY file_id`, groupID, smallBytes)
 	if err != nil {
@@ -140,6 +153,9 @@ func compactionSets(ctx context.Context, c *Conn, groupID int64, minFiles int, s
 		f.size, _ = row[3].(int64)
 		f.columns, f.types = stringList(row[4]), stringList(row[5])
 		k := f.partition + "\x02" + schemaKey(f.columns, f.types)
+		if tiered {
+			k += fmt.Sprintf("\x02%02d", sizeTier(f.rows, minFiles))
+		}
 		if _, ok := bySet[k]; !ok {
 			order = append(order, k)
 		}
@@ -153,6 +169,18 @@ func compactionSets(ctx context.Context, c *Conn, groupID int64, minFiles int, s
 		}
 	}
 	return out, nil
+}
+
+// sizeTier is k for minFiles^k <= rows < minFiles^(k+1).
+func sizeTier(rows int64, minFiles int) int {
+	t, m := 0, int64(minFiles)
+	for n := m; n <= rows; n *= m {
+		t++
+		if n > rows/m { // the next power is above rows (or would overflow)
+			break
+		}
+	}
+	return t
 }
 
 // mergeFiles writes the rows of set (same partition, same physical
@@ -212,7 +240,7 @@ func (e *Engine) CompactAll(ctx context.Context) error {
 	var errs []error
 	e.layouts.Range(func(_, v any) bool {
 		g := v.(GroupLayout)
-		res, err := e.CompactGroup(ctx, &g, e.cfg.CompactMinFiles, e.cfg.CompactFileBytes)
+		res, err := e.compactGroup(ctx, &g, e.cfg.CompactMinFiles, e.cfg.CompactFileBytes, true)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("compact %s.%s: %w", g.Schema, g.Name, err))
 		} else if res.FilesMerged > 0 {

@@ -390,3 +390,42 @@ func TestCompactConcurrent(t *testing.T) {
 	}
 	checkCompactManifest(t, srv, c, "cc")
 }
+
+// TestCompactAutomaticTiered: automatic compaction merges files of about
+// the same size, so a stream of small flushes rewrites each row a few
+// times (once per size tier), not at every merge: the rows written to
+// Parquet in all (every file, merged away or live) stay within a small
+// multiple of the rows stored, and few files are left.
+func TestCompactAutomaticTiered(t *testing.T) {
+	srv := StartServer(t, "--compact-min-files", "3", "--flush-rows", "20", "--flush-age", "1h")
+	c := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP tg (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, v BIGINT)`)
+	const batches = 60
+	for b := 0; b < batches; b++ {
+		Exec(t, c, fmt.Sprintf(`INSERT INTO tg SELECT i, TIMESTAMPTZ '2024-01-01' + i * INTERVAL '1 second', i FROM range(%d, %d) t(i)`, b*20, b*20+20))
+		// Wait for the flush the 20 rows trigger, so that each is a file.
+		deadline := time.Now().Add(10 * time.Second)
+		for QueryStrings(t, c, `SELECT coalesce(sum(row_count), 0) FROM feature_store.files WHERE group_name = 'tg' AND removed_version IS NULL`)[0][0] != fmt.Sprint(b*20+20) {
+			if time.Now().After(deadline) {
+				t.Fatalf("batch %d not flushed within 10s:\n%s", b, srv.Log())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	time.Sleep(time.Second) // the last merge
+	got := QueryStrings(t, c, `SELECT sum(row_count), count(*) FILTER (WHERE removed_version IS NULL) FROM feature_store.files WHERE group_name = 'tg'`)[0]
+	var written, live int
+	fmt.Sscan(got[0], &written)
+	fmt.Sscan(got[1], &live)
+	amp := float64(written) / (batches * 20)
+	t.Logf("%d flushes of 20 rows: %d rows written to Parquet in all (%.1fx), %d live files", batches, written, amp, live)
+	if amp > 6 {
+		t.Errorf("rows written %.1fx the rows stored, want at most 6x (log3 of 60 flushes plus the flush itself)", amp)
+	}
+	if live > 12 {
+		t.Errorf("%d live files after %d flushes, want fewer than 3 per size tier", live, batches)
+	}
+	if got := QueryStrings(t, c, `SELECT count(*), count(DISTINCT id), sum(v) FROM tg`); fmt.Sprint(got) != fmt.Sprintf("[[%d %d %d]]", batches*20, batches*20, (batches*20-1)*batches*20/2) {
+		t.Errorf("rows after compaction: %v", got)
+	}
+}
