@@ -173,26 +173,11 @@ func (e *Engine) matchSource(g *GroupLayout, files []liveFile) string {
 
 // fileSource is matchSource over files, with the unflushed rows or not.
 func (e *Engine) fileSource(g *GroupLayout, files []liveFile, unflushed bool) string {
-	var parts []string
-	bySet := map[string][]string{}
-	sets := map[string]map[string]bool{}
-	var keys []string
-	for _, f := range files {
-		k := schemaKey(f.columns, f.types)
-		if _, ok := bySet[k]; !ok {
-			keys = append(keys, k)
-			m := map[string]bool{}
-			for _, col := range f.columns {
-				m[col] = true
-			}
-			sets[k] = m
-		}
-		bySet[k] = append(bySet[k], QuoteString(filepath.Join(e.cfg.DataDir, f.path)))
+	schemas := make([]fileSchema, len(files))
+	for i, f := range files {
+		schemas[i] = fileSchema{f.path, f.columns, f.types}
 	}
-	for _, k := range keys {
-		parts = append(parts, "SELECT "+g.projection(sets[k])+", "+FileColumn+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+
-			"], filename = "+QuoteString(FileColumn)+", hive_partitioning = false)")
-	}
+	parts := e.parquetSelects(g, schemas, ", "+FileColumn, ", filename = "+QuoteString(FileColumn))
 	if unflushed || len(parts) == 0 {
 		q := "SELECT " + g.projection(nil) + ", CAST(NULL AS VARCHAR) AS " + FileColumn + " FROM " + g.UnflushedTable()
 		if !unflushed {

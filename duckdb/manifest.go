@@ -174,26 +174,11 @@ func (e *Engine) replaceViews(ctx context.Context, q *Conn, g *GroupLayout) erro
 	if err != nil {
 		return err
 	}
-	var parts []string
-	// Group files by the columns they hold and their types.
-	bySet := map[string][]string{}
-	sets := map[string]map[string]bool{}
-	var keys []string
-	for _, f := range files {
-		k := schemaKey(f.columns, f.types)
-		if _, ok := bySet[k]; !ok {
-			keys = append(keys, k)
-			m := map[string]bool{}
-			for _, c := range f.columns {
-				m[c] = true
-			}
-			sets[k] = m
-		}
-		bySet[k] = append(bySet[k], QuoteString(filepath.Join(e.cfg.DataDir, f.path)))
+	schemas := make([]fileSchema, len(files))
+	for i, f := range files {
+		schemas[i] = fileSchema{f.path, f.columns, f.types}
 	}
-	for _, k := range keys {
-		parts = append(parts, "SELECT "+g.projection(sets[k])+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+"], hive_partitioning = false)")
-	}
+	parts := e.parquetSelects(g, schemas, "", "")
 	parts = append(parts, "SELECT "+g.projection(nil)+" FROM "+g.UnflushedTable())
 	all := "CREATE OR REPLACE VIEW " + g.AllRowsView() + " AS " + strings.Join(parts, " UNION ALL ")
 	if _, err := q.Exec(ctx, all); err != nil {
@@ -222,4 +207,38 @@ func (g *GroupLayout) projection(have map[string]bool) string {
 	}
 	parts = append(parts, SeqColumn, WrittenAtColumn)
 	return strings.Join(parts, ", ")
+}
+
+// fileSchema is a file and the physical columns it holds, with their types.
+type fileSchema struct {
+	path           string
+	columns, types []string
+}
+
+// parquetSelects reads files as g's rows: one SELECT of g's projection per
+// set of files with the same columns and types (read_parquet takes the
+// first file's schema for all), files without a column reading NULL.
+// extraSelect is appended to each select list, extraOpts to read_parquet's
+// options.
+func (e *Engine) parquetSelects(g *GroupLayout, files []fileSchema, extraSelect, extraOpts string) []string {
+	bySet := map[string][]string{}
+	sets := map[string]map[string]bool{}
+	var keys []string
+	for _, f := range files {
+		k := schemaKey(f.columns, f.types)
+		if _, ok := bySet[k]; !ok {
+			keys = append(keys, k)
+			m := map[string]bool{}
+			for _, c := range f.columns {
+				m[c] = true
+			}
+			sets[k] = m
+		}
+		bySet[k] = append(bySet[k], QuoteString(filepath.Join(e.cfg.DataDir, f.path)))
+	}
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, "SELECT "+g.projection(sets[k])+extraSelect+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+"]"+extraOpts+", hive_partitioning = false)")
+	}
+	return parts
 }

@@ -163,25 +163,11 @@ func varcharList(items []string) string {
 // createSnapshotView (re)creates the snapshot's view over files, read with
 // g, the layout the snapshot pinned.
 func (e *Engine) createSnapshotView(ctx context.Context, c *Conn, g *GroupLayout, id int64, files []snapFile) error {
-	var parts []string
-	bySet := map[string][]string{}
-	sets := map[string]map[string]bool{}
-	var keys []string
-	for _, f := range files {
-		k := schemaKey(f.columns, f.types)
-		if _, ok := bySet[k]; !ok {
-			keys = append(keys, k)
-			m := map[string]bool{}
-			for _, col := range f.columns {
-				m[col] = true
-			}
-			sets[k] = m
-		}
-		bySet[k] = append(bySet[k], QuoteString(filepath.Join(e.cfg.DataDir, f.path)))
+	schemas := make([]fileSchema, len(files))
+	for i, f := range files {
+		schemas[i] = fileSchema{f.path, f.columns, f.types}
 	}
-	for _, k := range keys {
-		parts = append(parts, "SELECT "+g.projection(sets[k])+" FROM read_parquet(["+strings.Join(bySet[k], ", ")+"], hive_partitioning = false)")
-	}
+	parts := e.parquetSelects(g, schemas, "", "")
 	if len(parts) == 0 {
 		cols := make([]string, 0, len(g.Columns)+2)
 		for _, col := range g.Columns {
