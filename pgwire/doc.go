@@ -1,8 +1,12 @@
 // Package pgwire is featurehouse's PostgreSQL protocol v3 server.
 //
 // It owns the protocol and nothing else: the listener and accept loop, the
-// startup handshake (SSLRequest answered with TLS when configured, GSSENCRequest refused with 'N'; client authentication by rules (trust, scram-sha-256 with channel binding, password over TLS, reject) and connection limits in auth.go and hba.go;
-// CancelRequest, StartupMessage, NegotiateProtocolVersion), the simple and
+// startup handshake (SSLRequest answered with TLS when configured,
+// GSSENCRequest refused with 'N', CancelRequest, StartupMessage,
+// NegotiateProtocolVersion), client authentication by rules (trust,
+// scram-sha-256 with channel binding, cleartext password over TLS only,
+// reject: hba.go, auth.go) with max_connections, the authentication
+// timeout and failed-login slowing, the simple and
 // extended query message flows, prepared statements and portals by name,
 // the COPY sub-protocols, cancellation, and the encoding of results, errors
 // and notices into protocol messages.

@@ -45,6 +45,9 @@ type Planner struct {
 
 	pgCatalogOnce sync.Once // pgcatalog.go
 	bootstrapOnce sync.Once
+	// roleSessions counts open sessions per login role (CONNECTION LIMIT).
+	roleMu       sync.Mutex
+	roleSessions map[string]int
 }
 
 // New makes a planner.
@@ -98,6 +101,15 @@ func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, e
 	if !role.CanLogin {
 		return nil, pgerror.New(pgerror.InvalidAuthorizationSpec, `role "%s" is not permitted to log in`, info.User)
 	}
+	if !p.takeRoleSlot(role) {
+		return nil, pgerror.New(pgerror.TooManyConnections, `too many connections for role "%s"`, info.User)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			p.releaseRoleSlot(info.User)
+		}
+	}()
 	p.installPGCatalog()
 	conn, err := p.engine.Connect(ctx)
 	if err != nil {
@@ -112,5 +124,31 @@ func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, e
 		return nil, err
 	}
 	p.sessions.Add(1)
+	ok = true
 	return s, nil
+}
+
+// takeRoleSlot counts a session of role, refusing one beyond its
+// CONNECTION LIMIT (superusers have none, as in PostgreSQL).
+func (p *Planner) takeRoleSlot(role *catalog.Role) bool {
+	p.roleMu.Lock()
+	defer p.roleMu.Unlock()
+	if p.roleSessions == nil {
+		p.roleSessions = map[string]int{}
+	}
+	if !role.Super && role.ConnLimit >= 0 && p.roleSessions[role.Name] >= role.ConnLimit {
+		return false
+	}
+	p.roleSessions[role.Name]++
+	return true
+}
+
+func (p *Planner) releaseRoleSlot(name string) {
+	p.roleMu.Lock()
+	defer p.roleMu.Unlock()
+	if p.roleSessions[name] <= 1 {
+		delete(p.roleSessions, name)
+	} else {
+		p.roleSessions[name]--
+	}
 }

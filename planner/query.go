@@ -109,6 +109,9 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 					_ = s.resetParam(ctx, name)
 				}
 			}
+			// DISCARD ALL is also SET SESSION AUTHORIZATION DEFAULT.
+			s.setReported("session_authorization", s.info.User)
+			s.refreshSuperuser()
 			return "DISCARD " + strings.TrimPrefix(n.DiscardStmt.Target.String(), "DISCARD_"), nil
 		}}, nil
 	case *pg_query.Node_CreatedbStmt, *pg_query.Node_DropdbStmt:

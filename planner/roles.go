@@ -197,6 +197,25 @@ func (s *Session) createRole(ctx context.Context, st *pg_query.CreateRoleStmt) (
 			return "", pgerror.New(pgerror.InsufficientPrivilege, "permission denied to create role")
 		}
 	}
+	// IN ROLE names roles the new one joins: they must exist, and only a
+	// superuser may add members to a superuser role.
+	for _, o := range st.Options {
+		if d := o.GetDefElem(); d != nil && d.Defname == "addroleto" {
+			for _, item := range d.Arg.GetList().GetItems() {
+				other, err := roleSpecName(s, item.GetRoleSpec())
+				if err != nil {
+					return "", err
+				}
+				r := s.p.catalog.Role(other)
+				if r == nil {
+					return "", pgerror.New(pgerror.UndefinedObject, `role "%s" does not exist`, other)
+				}
+				if r.Super && (me == nil || !me.Super) {
+					return "", pgerror.New(pgerror.InsufficientPrivilege, "must be superuser to alter superusers")
+				}
+			}
+		}
+	}
 	if err := s.p.catalog.CreateRole(ctx, st.Role, ch, st.StmtType == pg_query.RoleStmtType_ROLESTMT_USER); err != nil {
 		return "", err
 	}

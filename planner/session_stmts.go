@@ -63,6 +63,7 @@ func (s *Session) setPlan(vs *pg_query.VariableSetStmt) plan {
 					_ = s.resetParam(ctx, name)
 				}
 			}
+			s.refreshSuperuser()
 			return "RESET", nil
 		case pg_query.VariableSetKind_VAR_SET_MULTI:
 			// SET TRANSACTION ..., SET SESSION CHARACTERISTICS: accepted,

@@ -269,6 +269,72 @@ func TestMaxConnections(t *testing.T) {
 	}
 	defer c.Close(ctx)
 	QueryStrings(t, a, "SELECT 1")
+
+	// A role's CONNECTION LIMIT (superusers have none).
+	Exec(t, a, "CREATE ROLE lim LOGIN CONNECTION LIMIT 1")
+	c.Close(ctx)
+	a.Close(ctx)
+	time.Sleep(100 * time.Millisecond)
+	l := mustConnectAs(t, srv, "lim", "", "")
+	_, err = connectAs(ctx, srv, "lim", "", "")
+	wantPgErr(t, err, "53300", `too many connections for role "lim"`)
+	l.Close(ctx)
+	time.Sleep(100 * time.Millisecond)
+	mustConnectAs(t, srv, "lim", "", "")
+}
+
+// TestRolePrivilegeEscalation: what a CREATEROLE role cannot do, and
+// session resets that give the superuser back its rights.
+func TestRolePrivilegeEscalation(t *testing.T) {
+	srv := StartServer(t)
+	ctx := context.Background()
+	su := srv.Connect(t)
+	Exec(t, su, "CREATE ROLE manager LOGIN CREATEROLE")
+	m := mustConnectAs(t, srv, "manager", "", "")
+	for q, msg := range map[string]string{
+		"CREATE ROLE evil LOGIN IN ROLE featurehouse": "must be superuser to alter superusers",
+		"CREATE ROLE evil SUPERUSER":                  "must be superuser to create superusers",
+		"GRANT featurehouse TO manager":               "must be superuser to alter superusers",
+		"ALTER ROLE manager SUPERUSER":                "must be superuser to alter superuser roles or change superuser attribute",
+		"ALTER ROLE featurehouse PASSWORD 'x'":        "must be superuser to alter superuser roles or change superuser attribute",
+		"DROP ROLE featurehouse":                      "must be superuser to drop superusers",
+		"SET ROLE featurehouse":                       `permission denied to set role "featurehouse"`,
+	} {
+		_, err := m.Exec(ctx, q)
+		wantPgErr(t, err, "42501", msg)
+	}
+	if got := QueryStrings(t, su, "SELECT count(*) FROM pg_roles WHERE rolname = 'evil'"); got[0][0] != "0" {
+		t.Fatalf("a refused CREATE ROLE left the role behind")
+	}
+	// A CREATEROLE role manages ordinary roles.
+	Exec(t, m, "CREATE ROLE worker LOGIN PASSWORD 'w'")
+	Exec(t, m, "GRANT worker TO manager")
+	Exec(t, m, "SET ROLE worker")
+	if got := QueryStrings(t, m, "SELECT current_user, session_user"); fmt.Sprint(got) != "[[worker manager]]" {
+		t.Fatalf("SET ROLE worker: %v", got)
+	}
+	// RESET ALL and DISCARD ALL end SET ROLE; is_superuser follows.
+	Exec(t, su, "SET ROLE manager")
+	Exec(t, su, "RESET ALL")
+	if got := QueryStrings(t, su, "SELECT current_user, current_setting('is_superuser')"); fmt.Sprint(got) != "[[featurehouse on]]" {
+		t.Fatalf("after RESET ALL: %v", got)
+	}
+	Exec(t, su, "SET SESSION AUTHORIZATION manager")
+	if su.PgConn().ParameterStatus("is_superuser") != "off" || su.PgConn().ParameterStatus("session_authorization") != "manager" {
+		t.Fatalf("ParameterStatus after SET SESSION AUTHORIZATION: %s %s", su.PgConn().ParameterStatus("is_superuser"), su.PgConn().ParameterStatus("session_authorization"))
+	}
+	Exec(t, su, "DISCARD ALL")
+	if got := QueryStrings(t, su, "SELECT current_user, session_user, current_setting('is_superuser')"); fmt.Sprint(got) != "[[featurehouse featurehouse on]]" {
+		t.Fatalf("after DISCARD ALL: %v", got)
+	}
+	// Owners: a role that owns a feature group cannot be dropped.
+	Exec(t, su, "SET ROLE worker")
+	Exec(t, su, "CREATE FEATURE GROUP owned (k BIGINT ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v DOUBLE PRECISION)")
+	Exec(t, su, "RESET ROLE")
+	_, err := su.Exec(ctx, "DROP ROLE worker")
+	wantPgErr(t, err, "2BP01", `role "worker" cannot be dropped because some objects depend on it`)
+	Exec(t, su, "DROP FEATURE GROUP owned")
+	Exec(t, su, "DROP ROLE worker")
 }
 
 func TestAuthTimeoutClosesStalledStartup(t *testing.T) {
