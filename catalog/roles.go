@@ -291,13 +291,48 @@ func (c *Catalog) AlterRole(ctx context.Context, name string, ch RoleChange) err
 		newName = ch.NewName
 		// PostgreSQL clears an MD5 password on rename; SCRAM survives.
 	}
-	return c.roleTx(ctx, func(conn *duckdb.Conn) error {
+	err := c.roleTx(ctx, func(conn *duckdb.Conn) error {
+		if newName != r.Name {
+			// Ownership follows the role, as PostgreSQL's (by OID) does.
+			for _, q := range []string{`UPDATE feature_store.feature_groups SET owner = ? WHERE owner = ?`,
+				`UPDATE feature_store.feature_views SET owner = ? WHERE owner = ?`} {
+				if _, err := conn.Exec(ctx, q, newName, r.Name); err != nil {
+					return err
+				}
+			}
+		}
 		_, err := conn.Exec(ctx, `UPDATE feature_store.roles SET rolname = ?, rolsuper = ?, rolinherit = ?, rolcreaterole = ?,
 			rolcreatedb = ?, rolcanlogin = ?, rolconnlimit = ?, rolpassword = ? WHERE oid = ?`,
 			newName, set(ch.Super, r.Super), set(ch.Inherit, r.Inherit), set(ch.CreateRole, r.CreateRole),
 			set(ch.CreateDB, r.CreateDB), set(ch.CanLogin, r.CanLogin), limit, pw, r.OID)
 		return err
 	})
+	if err == nil && newName != r.Name {
+		c.renameOwner(r.Name, newName)
+	}
+	return err
+}
+
+// renameOwner replaces the in-memory groups and views owned by old with
+// copies owned by new (they are replaced, never mutated in place).
+func (c *Catalog) renameOwner(old, new string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, g := range c.groups {
+		if g.Owner == old {
+			cp := *g
+			cp.Owner = new
+			c.groups[k] = &cp
+		}
+	}
+	for k, v := range c.views {
+		if v.Owner == old {
+			cp := *v
+			cp.Owner = new
+			c.views[k] = &cp
+		}
+	}
+	c.gen.Add(1)
 }
 
 // DropRole removes a role and its memberships; missing is reported as

@@ -331,10 +331,16 @@ func TestRolePrivilegeEscalation(t *testing.T) {
 	Exec(t, su, "SET ROLE worker")
 	Exec(t, su, "CREATE FEATURE GROUP owned (k BIGINT ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v DOUBLE PRECISION)")
 	Exec(t, su, "RESET ROLE")
-	_, err := su.Exec(ctx, "DROP ROLE worker")
-	wantPgErr(t, err, "2BP01", `role "worker" cannot be dropped because some objects depend on it`)
+	// Ownership follows a renamed role.
+	Exec(t, m, "RESET ROLE")
+	Exec(t, su, "ALTER ROLE worker RENAME TO worker2")
+	if got := QueryStrings(t, su, "SELECT owner FROM feature_store.feature_groups WHERE group_name = 'owned'"); got[0][0] != "worker2" {
+		t.Fatalf("owner after rename: %v", got)
+	}
+	_, err := su.Exec(ctx, "DROP ROLE worker2")
+	wantPgErr(t, err, "2BP01", `role "worker2" cannot be dropped because some objects depend on it`)
 	Exec(t, su, "DROP FEATURE GROUP owned")
-	Exec(t, su, "DROP ROLE worker")
+	Exec(t, su, "DROP ROLE worker2")
 }
 
 func TestAuthTimeoutClosesStalledStartup(t *testing.T) {
