@@ -170,6 +170,7 @@ func (c *conn) finishAuth(ctx context.Context, user string, r authResult) bool {
 		c.srv.failures.reset(key)
 		return true
 	case authFailed:
+		c.log.Info("pgwire: password authentication failed", "user", user, "remote", c.remoteHost(), "pid", c.pid)
 		if d := c.srv.failures.fail(key, &c.srv.cfg.Auth); d > 0 {
 			c.log.Warn("pgwire: repeated failed logins; delaying the answer", "user", user, "remote", c.remoteHost(), "delay", d)
 			select {

@@ -367,6 +367,11 @@ func (s *Session) endLocal(ctx context.Context) {
 	s.dropCursors(ctx, false) // cursors without HOLD end with their transaction
 	s.savepoints = nil
 	for k, v := range s.localRestore {
+		if k == "role" || k == "session_authorization" {
+			s.setReported(k, v) // SET LOCAL ROLE (roles.go): checked when set
+			s.refreshSuperuser()
+			continue
+		}
 		_ = s.setParam(context.WithoutCancel(ctx), k, v)
 	}
 	s.localRestore = nil

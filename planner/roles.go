@@ -45,6 +45,12 @@ func (s *Session) isSuperuser() bool {
 	return r != nil && r.Super
 }
 
+func (s *Session) paramValue(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.params[key]
+}
+
 // setReported sets a parameter that only the server changes.
 func (s *Session) setReported(key, value string) {
 	s.mu.Lock()
@@ -430,6 +436,23 @@ func (s *Session) setRole(vs *pg_query.VariableSetStmt) (string, error) {
 	tag := "SET"
 	if vs.Kind == pg_query.VariableSetKind_VAR_RESET {
 		tag = "RESET"
+	}
+	if vs.IsLocal {
+		if !s.inBlock() {
+			s.notify(&pgerror.Error{Severity: "WARNING", Code: pgerror.NoActiveSQLTransaction, Message: "SET LOCAL can only be used in transaction blocks"})
+			return tag, nil
+		}
+		// Restored at the end of the transaction (endLocal).
+		defer func(role, auth string) {
+			if s.localRestore == nil {
+				s.localRestore = map[string]string{}
+			}
+			for k, v := range map[string]string{"role": role, "session_authorization": auth} {
+				if _, saved := s.localRestore[k]; !saved {
+					s.localRestore[k] = v
+				}
+			}
+		}(s.paramValue("role"), s.sessionUser())
 	}
 	if vs.Name == "session_authorization" {
 		target := s.info.User

@@ -44,6 +44,13 @@ SET ROLE alice;
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 SELECT current_user, session_user;
+BEGIN;
+SET LOCAL ROLE alice;
+SELECT current_user, session_user, current_setting('is_superuser') AS is_superuser;
+COMMIT;
+SELECT current_user, session_user, current_setting('is_superuser') AS is_superuser;
+SET LOCAL ROLE alice;
+SELECT current_user;
 DROP ROLE featurehouse;
 \echo :LAST_ERROR_SQLSTATE
 REVOKE readers FROM bob;
