@@ -489,24 +489,34 @@ func (s *Session) setRole(vs *pg_query.VariableSetStmt) (string, error) {
 
 // protectAuthid refuses pg_authid and the role tables (which hold the
 // password verifiers) to roles that are not superusers, as PostgreSQL
-// refuses pg_authid.
+// refuses pg_authid; and DuckDB's query() and query_table(), which run
+// SQL text that no check here sees.
 func (s *Session) protectAuthid(tree *pg_query.ParseResult) error {
-	var denied string
+	var denied, what string
 	sql.Walk(tree, func(m proto.Message) bool {
-		rv, ok := m.(*pg_query.RangeVar)
-		if !ok || denied != "" {
-			return denied == ""
+		if denied != "" {
+			return false
 		}
-		switch {
-		case rv.Relname == "pg_authid" && (rv.Schemaname == "" || rv.Schemaname == "pg_catalog"):
-			denied = "pg_authid"
-		case (rv.Relname == "roles" || rv.Relname == "role_members") && rv.Schemaname == "feature_store":
-			denied = rv.Relname
+		switch n := m.(type) {
+		case *pg_query.RangeVar:
+			switch {
+			case n.Relname == "pg_authid":
+				denied, what = "pg_authid", "table"
+			case (n.Relname == "roles" || n.Relname == "role_members") && n.Schemaname == "feature_store":
+				denied, what = n.Relname, "table"
+			}
+		case *pg_query.FuncCall:
+			if names := funcNames(n); len(names) > 0 {
+				switch name := strings.ToLower(names[len(names)-1]); name {
+				case "query", "query_table":
+					denied, what = name, "function"
+				}
+			}
 		}
 		return true
 	})
 	if denied == "" || s.isSuperuser() {
 		return nil
 	}
-	return pgerror.New(pgerror.InsufficientPrivilege, "permission denied for table %s", denied)
+	return pgerror.New(pgerror.InsufficientPrivilege, "permission denied for %s %s", what, denied)
 }

@@ -122,7 +122,9 @@ func TestAuthSCRAM(t *testing.T) {
 			t.Fatalf("set_config changed the session's role: %v", got)
 		}
 	}
-	for _, q := range []string{"SELECT * FROM pg_authid", "SELECT * FROM feature_store.roles", "SELECT * FROM featurehouse.feature_store.roles"} {
+	for _, q := range []string{"SELECT * FROM pg_authid", "SELECT * FROM feature_store.roles", "SELECT * FROM featurehouse.feature_store.roles",
+		"SELECT * FROM fh_pg.main.pg_authid", "SELECT * FROM query_table('feature_store.roles')",
+		"SELECT (SELECT count(*) FROM query('SELECT * FROM feature_store.roles'))"} {
 		_, err = a.Exec(ctx, q)
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "42501" {
