@@ -83,6 +83,9 @@ func (s *Session) createFeatureView(ctx context.Context, stmt *sql.CreateFeature
 		}
 		return "", pgerror.New(pgerror.DuplicateTable, `relation "%s" already exists`, stmt.Name.Name)
 	}
+	if err := s.lockdown(stmt.Query); err != nil {
+		return "", err
+	}
 	v := &catalog.View{Schema: schema, Name: stmt.Name.Name, Definition: strings.TrimSpace(stmt.Query.Original), Owner: s.currentRole()}
 	if err := s.viewOptions(ctx, v, stmt.Options, stmt.OptionOrder); err != nil {
 		return "", err

@@ -38,6 +38,9 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 	if q.Tree == nil || len(q.Tree.Stmts) == 0 {
 		return &commandPlan{run: func(context.Context) (string, error) { return "", nil }, empty: true}, nil
 	}
+	if err := s.lockdown(q); err != nil { // lockdown.go
+		return nil, err
+	}
 	node := q.Tree.Stmts[0].Stmt
 	if p := s.roleStatementPlan(node); p != nil {
 		return p, nil
