@@ -193,7 +193,7 @@ hostssl   all      plain  127.0.0.1/32  password
 host      all      plain  127.0.0.1/32  password
 hostssl   all      all    127.0.0.1/32  scram-sha-256
 host      all      banned 127.0.0.1/32  reject
-hostnossl all      all    127.0.0.1     scram-sha-256
+hostnossl all      featurehouse,alice 127.0.0.1 scram-sha-256
 `
 	if err := os.WriteFile(hba, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
@@ -220,6 +220,8 @@ hostnossl all      all    127.0.0.1     scram-sha-256
 	// reject rules and missing rules.
 	_, err = connectAs(ctx, srv, "banned", "b", "sslmode=disable")
 	wantPgErr(t, err, "28000", `pg_hba.conf rejects connection for host "127.0.0.1", user "banned", database "featurehouse", no encryption`)
+	_, err = connectAs(ctx, srv, "nobody", "x", "sslmode=disable")
+	wantPgErr(t, err, "28000", `no pg_hba.conf entry for host "127.0.0.1", user "nobody", database "featurehouse", no encryption`)
 
 	// psql: sslmode=require, and verify-full against the test CA by host
 	// name; channel_binding=require makes libpq insist on -PLUS.

@@ -236,7 +236,7 @@ func (c *config) validate() error {
 	}
 	// Without passwords, the server must not be reachable from other
 	// machines; the HTTP endpoint has no authentication at all.
-	if pgwire.TrustsRemote(c.HBARules) {
+	if pgwire.TrustsRemote(c.HBARules) || !asksPasswords(c.HBARules) {
 		if err := requireLoopback(c.Listen); err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
@@ -245,6 +245,17 @@ func (c *config) validate() error {
 		return fmt.Errorf("http-listen: %w", err)
 	}
 	return nil
+}
+
+// asksPasswords reports whether some rule authenticates with a password
+// (with trust-only rules, other machines could not log in anyway).
+func asksPasswords(rules []pgwire.HBARule) bool {
+	for _, r := range rules {
+		if r.Method == pgwire.MethodSCRAM || r.Method == pgwire.MethodPassword {
+			return true
+		}
+	}
+	return false
 }
 
 func mustCIDR(s string) *net.IPNet {
@@ -267,7 +278,7 @@ func requireLoopback(addr string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("refusing to listen on %s: with trust authentication for non-loopback clients (or for the HTTP endpoint), featurehouse listens only on loopback addresses (127.0.0.1, ::1); use --auth scram-sha-256 or a rules file without such trust rules", addr)
+		return fmt.Errorf("refusing to listen on %s: without password authentication (or for the HTTP endpoint, which has none), featurehouse listens only on loopback addresses (127.0.0.1, ::1); use --auth scram-sha-256, or a rules file that asks for passwords and trusts no non-loopback address", addr)
 	}
 	return nil
 }
