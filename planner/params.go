@@ -42,6 +42,7 @@ func defaultParams(version, user string) map[string]string {
 		"server_version_num":                  "150000",
 		"session_authorization":               user,
 		"role":                                "none",
+		"password_encryption":                 "scram-sha-256",
 		"standard_conforming_strings":         "on",
 		"timezone":                            "UTC",
 		"search_path":                         `"$user", public`,
@@ -191,6 +192,13 @@ func (s *Session) setParam(ctx context.Context, name, value string) error {
 		if value != s.params[key] {
 			return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to set session authorization")
 		}
+	case "password_encryption":
+		// Passwords are kept only as SCRAM-SHA-256 verifiers.
+		if !strings.EqualFold(strings.TrimSpace(value), "scram-sha-256") {
+			return pgerror.New(pgerror.InvalidParameterValue, `invalid value for parameter "password_encryption": "%s"`, value).
+				WithDetail("featurehouse stores passwords as SCRAM-SHA-256 verifiers only.")
+		}
+		value = "scram-sha-256"
 	case "role":
 		if !strings.EqualFold(value, "none") {
 			return pgerror.New(pgerror.InsufficientPrivilege, `permission denied to set role "%s"`, value).

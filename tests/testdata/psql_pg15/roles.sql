@@ -23,6 +23,10 @@ FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.
 WHERE m.rolname IN ('alice', 'bob') ORDER BY 1, 2;
 SELECT rolname, left(rolpassword, 19) AS verifier, rolpassword IS NULL AS no_password
 FROM pg_authid WHERE rolname IN ('alice', 'bob') ORDER BY 1;
+SHOW password_encryption;
+-- What psql's \password and PQencryptPasswordConn send: a verifier.
+ALTER ROLE bob PASSWORD 'SCRAM-SHA-256$4096:QUJDREVGR0hJSktMTU5PUA==$9ILmgy3Xw8tXtVcArbTMpWRLXCI3N3PX7Z/3NqD2qCE=:O5GvGr4hZMPWmMp2eKLyCXXfFaLYtrGgNTBV6pUzLBE=';
+SELECT rolname, rolpassword FROM pg_authid WHERE rolname = 'bob';
 ALTER ROLE alice PASSWORD NULL NOLOGIN;
 ALTER ROLE nosuch LOGIN;
 \echo :LAST_ERROR_SQLSTATE
