@@ -63,7 +63,7 @@ func (s *Session) servingStatisticsSQL() string {
 // systemViewEdits replaces references to the in-memory system views
 // (feature_store.serving_statistics) with their rows.
 func (s *Session) systemViewEdits(q *sql.Query) []edit {
-	var edits []edit
+	edits := s.featureUsageEdits(q) // audit.go
 	for _, rv := range sql.RangeVars(q.Tree) {
 		if rv.Relname == "pg_cursors" && (rv.Schemaname == "" || rv.Schemaname == "pg_catalog") {
 			if start, end := sql.RelationSpan(q.Text, rv.Location); start >= 0 {

@@ -42,6 +42,7 @@ type Planner struct {
 	log      *slog.Logger
 	sessions atomic.Int64
 	online   *onlineServer
+	audit    *auditor // audit.go; nil until StartAudit
 
 	pgCatalogOnce sync.Once // pgcatalog.go
 	bootstrapOnce sync.Once

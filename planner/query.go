@@ -41,6 +41,9 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 	if err := s.lockdown(q); err != nil { // lockdown.go
 		return nil, err
 	}
+	if err := s.auditReadCheck(ctx, q); err != nil { // audit.go
+		return nil, err
+	}
 	node := q.Tree.Stmts[0].Stmt
 	if p := s.roleStatementPlan(node); p != nil {
 		return p, nil

@@ -1,10 +1,13 @@
 package planner
 
 import (
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/featurehouse/featurehouse/sql"
 	"github.com/featurehouse/featurehouse/sql/pgerror"
@@ -126,6 +129,8 @@ func (st *Statement) Columns() []types.Column {
 // *CopyIn or *CopyOut.
 func (st *Statement) Execute(ctx context.Context, args []any) (res any, err error) {
 	s := st.s
+	start := time.Now()
+	defer func() { st.auditResult(res, err, start) }() // runs last: after recover set err
 	defer func() {
 		if r := recover(); r != nil {
 			err = pgerror.New(pgerror.InternalError, "internal error: %v", r)
@@ -323,4 +328,64 @@ func (st *Statement) isSavepointStmt() bool {
 		return true
 	}
 	return false
+}
+
+// auditResult records the statement in the audit log once its outcome
+// and row count are known: now for a command or an error, when its last
+// row is read for rows.
+func (st *Statement) auditResult(res any, err error, start time.Time) {
+	s := st.s
+	if s.p.audit == nil || st.parsed == nil {
+		return
+	}
+	q, _ := st.parsed.(*sql.Query)
+	text := st.parsed.SQL()
+	if err != nil {
+		s.audit(q, text, "", -1, err, start)
+		return
+	}
+	switch r := res.(type) {
+	case *CommandResult:
+		if r.Empty {
+			return
+		}
+		s.audit(q, text, tagVerb(r.Tag), tagRows(r.Tag), nil, start)
+	case *RowResult:
+		prev := r.onDone
+		r.onDone = func() {
+			if prev != nil {
+				prev()
+			}
+			s.audit(q, text, r.tagVerb, r.rows.Count(), nil, start)
+		}
+	case *staticRows:
+		s.audit(q, text, tagVerb(r.Tag()), int64(len(r.rows)), nil, start)
+	default:
+		s.audit(q, text, "COPY", -1, nil, start)
+	}
+}
+
+// tagVerb is a command tag without its counts ("INSERT 0 3" -> "INSERT").
+func tagVerb(tag string) string {
+	f := strings.Fields(tag)
+	for len(f) > 0 {
+		if _, err := strconv.Atoi(f[len(f)-1]); err != nil {
+			break
+		}
+		f = f[:len(f)-1]
+	}
+	return strings.Join(f, " ")
+}
+
+// tagRows is a tag's row count (its last number), -1 without one.
+func tagRows(tag string) int64 {
+	f := strings.Fields(tag)
+	if len(f) < 2 {
+		return -1
+	}
+	n, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -42,6 +42,7 @@ type config struct {
 	FlushRows                      int64
 	FlushAge                       time.Duration
 	CompactMinFiles, CompactFileMB int
+	AuditRedactLiterals            bool
 	LogLevel                       string
 	ConfigFile                     string
 }
@@ -76,6 +77,7 @@ var settingsTable = []setting{
 	{"flush-age", "FEATURE_STORE_FLUSH_AGE", "flush_age", "60s", "flush a group's unflushed rows to Parquet once this old", nil},
 	{"compact-min-files", "FEATURE_STORE_COMPACT_MIN_FILES", "compact_min_files", "8", "merge a partition's small Parquet files once it has this many (0: only on COMPACT)", nil},
 	{"compact-file-mb", "FEATURE_STORE_COMPACT_FILE_MB", "compact_file_mb", "64", "a Parquet file smaller than this many MB is small for compaction", nil},
+	{"audit-redact-literals", "FEATURE_STORE_AUDIT_REDACT_LITERALS", "audit_redact_literals", "false", "store statements in feature_store.audit_log with their literals replaced by $n", nil},
 	{"log-level", "FEATURE_STORE_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", nil},
 }
 
@@ -179,6 +181,9 @@ func loadConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.FlushRows, err = strconv.ParseInt(get("flush-rows"), 10, 64); err != nil || c.FlushRows <= 0 {
 		return nil, fmt.Errorf("flush-rows: want a positive number, got %q", get("flush-rows"))
+	}
+	if c.AuditRedactLiterals, err = strconv.ParseBool(get("audit-redact-literals")); err != nil {
+		return nil, fmt.Errorf("audit-redact-literals: %w", err)
 	}
 	if c.OnlineFallback, err = strconv.ParseBool(get("online-fallback")); err != nil {
 		return nil, fmt.Errorf("online-fallback: %w", err)

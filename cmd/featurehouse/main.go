@@ -115,6 +115,10 @@ func serve(args []string) error {
 		closeEngine()
 		return err
 	}
+	if err := p.StartAudit(ctx, cfg.AuditRedactLiterals); err != nil {
+		closeEngine()
+		return err
+	}
 	auth, err := authConfig(ctx, cfg, cat)
 	if err != nil {
 		closeEngine()
@@ -169,6 +173,9 @@ func serve(args []string) error {
 		log.Warn("shutdown", "err", err)
 	}
 	_ = hsrv.Shutdown(sctx)
+	if err := p.FlushAudit(sctx); err != nil {
+		log.Warn("writing the last audit records", "err", err)
+	}
 	closeEngine()
 	log.Info("featurehouse stopped")
 	return nil
