@@ -24,6 +24,7 @@ type Catalog struct {
 	views  map[string]*View  // "schema.name" → feature view (views.go)
 	online map[int64]OnlineState
 	roles  *roleSet   // roles.go
+	privs  *privSet   // privileges.go
 	ddl    sync.Mutex // one catalog change at a time
 	// gen counts the changes made visible; a prepared statement planned at
 	// an older generation is planned again before it runs.
@@ -43,7 +44,7 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	for _, q := range append(append(append([]string(nil), systemTableDDL...), snapshotsDDL...), rolesDDL...) {
+	for _, q := range append(append(append([]string(nil), systemTableDDL...), snapshotsDDL...), append(rolesDDL, privilegesDDL...)...) {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("catalog: create system tables: %w", err)
 		}
@@ -58,6 +59,9 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 		return nil, err
 	}
 	if err := c.loadRoles(ctx, conn); err != nil {
+		return nil, err
+	}
+	if err := c.loadPrivileges(ctx, conn); err != nil {
 		return nil, err
 	}
 	for _, g := range c.groups {

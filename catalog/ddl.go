@@ -56,6 +56,9 @@ func (c *Catalog) CreateGroup(ctx context.Context, ng NewGroup) (bool, error) {
 		if err := save(ctx, conn, g); err != nil {
 			return err
 		}
+		if err := ForgetObject(ctx, conn, ObjRelation, g.Schema, g.Name); err != nil {
+			return err
+		}
 		layout := g.Layout()
 		if err := c.engine.CreateGroupStorage(ctx, conn, &layout); err != nil {
 			if e, ok := pgerror.As(err); ok && e.Code == pgerror.DuplicateTable {
@@ -69,7 +72,7 @@ func (c *Catalog) CreateGroup(ctx context.Context, ng NewGroup) (bool, error) {
 		return false, err
 	}
 	c.engine.RegisterGroup(g.Layout())
-	return true, nil
+	return true, c.ReloadPrivileges(ctx)
 }
 
 func validateFeatures(group string, fs []*Feature) error {
@@ -125,6 +128,9 @@ func (c *Catalog) DropGroup(ctx context.Context, schema, name string, ifExists b
 		if _, err := conn.Exec(ctx, "DELETE FROM feature_store.online_state WHERE group_id = ?", g.ID); err != nil {
 			return err
 		}
+		if err := ForgetObject(ctx, conn, ObjRelation, g.Schema, g.Name); err != nil {
+			return err
+		}
 		layout := g.Layout()
 		var err error
 		files, err = c.engine.DropGroupStorage(ctx, conn, &layout)
@@ -135,7 +141,7 @@ func (c *Catalog) DropGroup(ctx context.Context, schema, name string, ifExists b
 	}
 	c.engine.UnregisterGroup(g.ID)
 	c.engine.RemoveFiles(files)
-	return true, nil
+	return true, c.ReloadPrivileges(ctx)
 }
 
 // alter applies fn to a copy of the group and saves it with its storage.

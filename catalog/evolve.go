@@ -286,7 +286,7 @@ func bindChecks(ctx context.Context, conn *duckdb.Conn, g *Group) error {
 // read it under the new name, and CHECK constraints that reference it are
 // rewritten to the new name.
 func (c *Catalog) RenameFeature(ctx context.Context, schema, name, from, to string) error {
-	return c.alter(ctx, schema, name, func(conn *duckdb.Conn, g *Group) error {
+	err := c.alter(ctx, schema, name, func(conn *duckdb.Conn, g *Group) error {
 		f, err := featureOf(g, from)
 		if err != nil {
 			return err
@@ -316,9 +316,16 @@ func (c *Catalog) RenameFeature(ctx context.Context, schema, name, from, to stri
 			}
 		}
 		f.Name, f.UpdatedAt = to, g.UpdatedAt
+		if err := RenameColumn(ctx, conn, g.Schema, g.Name, from, to); err != nil {
+			return err
+		}
 		layout := g.Layout()
 		return c.engine.RefreshViews(ctx, conn, &layout)
 	})
+	if err != nil {
+		return err
+	}
+	return c.ReloadPrivileges(ctx)
 }
 
 // viewUsing names a feature view reading g whose definition references a

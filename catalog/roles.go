@@ -300,6 +300,9 @@ func (c *Catalog) AlterRole(ctx context.Context, name string, ch RoleChange) err
 					return err
 				}
 			}
+			if err := renamePrivilegeRole(ctx, conn, r.Name, newName); err != nil {
+				return err
+			}
 		}
 		_, err := conn.Exec(ctx, `UPDATE feature_store.roles SET rolname = ?, rolsuper = ?, rolinherit = ?, rolcreaterole = ?,
 			rolcreatedb = ?, rolcanlogin = ?, rolconnlimit = ?, rolpassword = ? WHERE oid = ?`,
@@ -309,6 +312,7 @@ func (c *Catalog) AlterRole(ctx context.Context, name string, ch RoleChange) err
 	})
 	if err == nil && newName != r.Name {
 		c.renameOwner(r.Name, newName)
+		err = c.ReloadPrivileges(ctx)
 	}
 	return err
 }
@@ -347,9 +351,13 @@ func (c *Catalog) DropRole(ctx context.Context, name string, ifExists bool) (boo
 		}
 		return false, pgerror.New(pgerror.UndefinedObject, `role "%s" does not exist`, name)
 	}
-	if owned := c.ownedBy(name); owned != "" {
+	owned := c.ownedBy(name)
+	if owned == "" {
+		owned = c.privilegeDependents(name)
+	}
+	if owned != "" {
 		return false, pgerror.New(pgerror.DependentObjectsStillExist,
-			`role "%s" cannot be dropped because some objects depend on it`, name).WithDetail("owner of %s", owned)
+			`role "%s" cannot be dropped because some objects depend on it`, name).WithDetail("%s", owned)
 	}
 	return true, c.roleTx(ctx, func(conn *duckdb.Conn) error {
 		if _, err := conn.Exec(ctx, `DELETE FROM feature_store.role_members WHERE roleid = ? OR member = ?`, r.OID, r.OID); err != nil {
@@ -367,12 +375,12 @@ func (c *Catalog) ownedBy(role string) string {
 	var names []string
 	for k, g := range c.groups {
 		if g.Owner == role {
-			names = append(names, "feature group "+k)
+			names = append(names, "owner of feature group "+k)
 		}
 	}
 	for k, v := range c.views {
 		if v.Owner == role {
-			names = append(names, "feature view "+k)
+			names = append(names, "owner of feature view "+k)
 		}
 	}
 	sort.Strings(names)
@@ -463,5 +471,9 @@ func (c *Catalog) roleTx(ctx context.Context, fn func(conn *duckdb.Conn) error) 
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		return fmt.Errorf("catalog: roles: %w", err)
 	}
-	return c.loadRoles(context.WithoutCancel(ctx), conn)
+	if err := c.loadRoles(context.WithoutCancel(ctx), conn); err != nil {
+		return err
+	}
+	c.gen.Add(1) // memberships change what roles may do: check statements again
+	return nil
 }

@@ -194,6 +194,9 @@ func (c *Catalog) CreateView(ctx context.Context, v *View, relationSQL string, i
 		if err != nil {
 			return fmt.Errorf("catalog: save feature view %s: %w", v.Name, err)
 		}
+		if err := ForgetObject(ctx, conn, ObjRelation, v.Schema, v.Name); err != nil {
+			return err
+		}
 		if _, err := conn.Exec(ctx, "CREATE VIEW "+duckdb.QuoteIdent(v.Schema)+"."+duckdb.QuoteIdent(v.Name)+" AS "+relationSQL); err != nil {
 			if e, ok := pgerror.As(err); ok && e.Code == pgerror.DuplicateTable {
 				return pgerror.New(pgerror.DuplicateTable, `relation "%s" already exists`, displayName(v.Schema, v.Name))
@@ -205,13 +208,16 @@ func (c *Catalog) CreateView(ctx context.Context, v *View, relationSQL string, i
 	if err != nil {
 		return false, err
 	}
-	return true, nil
+	return true, c.ReloadPrivileges(ctx)
 }
 
 // DropViews drops feature views (and their DuckDB views) in one transaction.
 func (c *Catalog) DropViews(ctx context.Context, views []*View) error {
-	return c.change(ctx, func(conn *duckdb.Conn) error {
+	err := c.change(ctx, func(conn *duckdb.Conn) error {
 		for _, v := range views {
+			if err := ForgetObject(ctx, conn, ObjRelation, v.Schema, v.Name); err != nil {
+				return err
+			}
 			if _, err := conn.Exec(ctx, "DELETE FROM feature_store.feature_views WHERE view_id = ?", v.ID); err != nil {
 				return fmt.Errorf("catalog: drop feature view %s: %w", v.Name, err)
 			}
@@ -225,6 +231,10 @@ func (c *Catalog) DropViews(ctx context.Context, views []*View) error {
 			delete(c.views, key(v.Schema, v.Name))
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return c.ReloadPrivileges(ctx)
 }
 
 func nullableInt(n int64) any {

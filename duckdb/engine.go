@@ -88,7 +88,8 @@ type Engine struct {
 	flushers sync.WaitGroup
 	closed   sync.Once
 
-	signaller atomic.Pointer[BackendSignaller] // signal.go
+	signaller   atomic.Pointer[BackendSignaller] // signal.go
+	privChecker atomic.Pointer[PrivilegeChecker] // privilege_udf.go
 }
 
 // Open opens (creating when needed) the database under cfg.DataDir.
@@ -128,6 +129,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if err := e.registerFunctions(ctx); err != nil {
+		_ = e.db.Close()
+		_ = connector.Close()
+		return nil, err
+	}
+	if err := e.registerPrivilegeFunction(ctx); err != nil { // privilege_udf.go
 		_ = e.db.Close()
 		_ = connector.Close()
 		return nil, err

@@ -542,15 +542,32 @@ CREATE OR REPLACE MACRO {{cat}}.main.shobj_description(_o, _cat) AS CAST(NULL AS
 CREATE OR REPLACE MACRO {{cat}}.main.pg_encoding_to_char(_e) AS
     CASE _e WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END;
 
--- Every role may do everything until featurehouse has privileges.
-CREATE OR REPLACE MACRO {{cat}}.main.has_table_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
-CREATE OR REPLACE MACRO {{cat}}.main.has_schema_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
-CREATE OR REPLACE MACRO {{cat}}.main.has_database_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
-CREATE OR REPLACE MACRO {{cat}}.main.has_column_privilege(_a, _b, _c) AS true, (_a, _b, _c, _d) AS true;
-CREATE OR REPLACE MACRO {{cat}}.main.has_any_column_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
+-- Privileges: fh_privilege (planner/privileges_funcs.go) answers from the
+-- rules statements are checked with. The planner adds the current role to
+-- the forms without a role; a table or schema may be given by OID.
+CREATE OR REPLACE MACRO {{cat}}.main.fh_relname(_t) AS
+    CASE WHEN TRY_CAST(CAST(_t AS VARCHAR) AS BIGINT) IS NULL THEN CAST(_t AS VARCHAR)
+         ELSE (SELECT '"' || replace(n.nspname, '"', '""') || '"."' || replace(c.relname, '"', '""') || '"'
+               FROM {{cat}}.main.pg_class c JOIN {{cat}}.main.pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.oid = TRY_CAST(CAST(_t AS VARCHAR) AS BIGINT)) END;
+CREATE OR REPLACE MACRO {{cat}}.main.fh_nspname(_s) AS
+    CASE WHEN TRY_CAST(CAST(_s AS VARCHAR) AS BIGINT) IS NULL THEN CAST(_s AS VARCHAR)
+         ELSE (SELECT '"' || replace(n.nspname, '"', '""') || '"' FROM {{cat}}.main.pg_namespace n
+               WHERE n.oid = TRY_CAST(CAST(_s AS VARCHAR) AS BIGINT)) END;
+CREATE OR REPLACE MACRO {{cat}}.main.has_table_privilege(_t, _p) AS fh_privilege('', 'table', {{cat}}.main.fh_relname(_t), '', CAST(_p AS VARCHAR)),
+    (_u, _t, _p) AS fh_privilege(CAST(_u AS VARCHAR), 'table', {{cat}}.main.fh_relname(_t), '', CAST(_p AS VARCHAR));
+CREATE OR REPLACE MACRO {{cat}}.main.has_any_column_privilege(_t, _p) AS fh_privilege('', 'any_column', {{cat}}.main.fh_relname(_t), '', CAST(_p AS VARCHAR)),
+    (_u, _t, _p) AS fh_privilege(CAST(_u AS VARCHAR), 'any_column', {{cat}}.main.fh_relname(_t), '', CAST(_p AS VARCHAR));
+CREATE OR REPLACE MACRO {{cat}}.main.has_column_privilege(_t, _c, _p) AS fh_privilege('', 'column', {{cat}}.main.fh_relname(_t), CAST(_c AS VARCHAR), CAST(_p AS VARCHAR)),
+    (_u, _t, _c, _p) AS fh_privilege(CAST(_u AS VARCHAR), 'column', {{cat}}.main.fh_relname(_t), CAST(_c AS VARCHAR), CAST(_p AS VARCHAR));
+CREATE OR REPLACE MACRO {{cat}}.main.has_schema_privilege(_s, _p) AS fh_privilege('', 'schema', {{cat}}.main.fh_nspname(_s), '', CAST(_p AS VARCHAR)),
+    (_u, _s, _p) AS fh_privilege(CAST(_u AS VARCHAR), 'schema', {{cat}}.main.fh_nspname(_s), '', CAST(_p AS VARCHAR));
+CREATE OR REPLACE MACRO {{cat}}.main.has_database_privilege(_d, _p) AS fh_privilege('', 'database', CAST(_d AS VARCHAR), '', CAST(_p AS VARCHAR)),
+    (_u, _d, _p) AS fh_privilege(CAST(_u AS VARCHAR), 'database', CAST(_d AS VARCHAR), '', CAST(_p AS VARCHAR));
+CREATE OR REPLACE MACRO {{cat}}.main.pg_has_role(_r, _m) AS fh_privilege('', 'role', CAST(_r AS VARCHAR), '', CAST(_m AS VARCHAR)),
+    (_u, _r, _m) AS fh_privilege(CAST(_u AS VARCHAR), 'role', CAST(_r AS VARCHAR), '', CAST(_m AS VARCHAR));
 CREATE OR REPLACE MACRO {{cat}}.main.has_function_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
 CREATE OR REPLACE MACRO {{cat}}.main.has_sequence_privilege(_a, _b) AS true, (_a, _b, _c) AS true;
-CREATE OR REPLACE MACRO {{cat}}.main.pg_has_role(_a, _b) AS true, (_a, _b, _c) AS true;
 
 CREATE OR REPLACE MACRO {{cat}}.main.array_upper(_a, _d) AS
     CASE WHEN _d = 1 AND len(_a) > 0 THEN CAST(len(_a) AS INTEGER) END;

@@ -315,6 +315,11 @@ func (r *pgRewriter) rangeVar(n *pg_query.RangeVar) {
 	r.add(edit{start: start, end: end, text: pgCatalogPrefix + n.Relname})
 }
 
+// privilegeFuncShortArity: the argument count of the privilege
+// functions' forms without a role.
+var privilegeFuncShortArity = map[string]int{"has_table_privilege": 2, "has_any_column_privilege": 2, "has_column_privilege": 3,
+	"has_schema_privilege": 2, "has_database_privilege": 2, "pg_has_role": 2}
+
 func funcNames(fc *pg_query.FuncCall) []string {
 	out := make([]string, 0, len(fc.Funcname))
 	for _, n := range fc.Funcname {
@@ -373,6 +378,11 @@ func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
 		}
 	case pgFunctions[name]:
 		r.add(edit{start: start, end: end, text: pgCatalogPrefix + name})
+		if n, ok := privilegeFuncShortArity[name]; ok && len(fc.Args) == n {
+			// The form without a role asks for the current one.
+			open := int(r.toks[after].End)
+			r.add(edit{start: open, end: open, text: duckdb.QuoteString(r.s.currentRole()) + ", "})
+		}
 	case name == "json_build_object" || name == "jsonb_build_object":
 		// DuckDB's json_object takes the same key, value, ... arguments.
 		r.add(edit{start: start, end: end, text: "json_object"})

@@ -60,6 +60,9 @@ func New(cfg Config) *Planner {
 		cfg.ServerVersion = "15.0"
 	}
 	p := &Planner{cfg: cfg, engine: cfg.Engine, catalog: cfg.Catalog, log: cfg.Logger}
+	if cfg.Engine != nil && cfg.Catalog != nil {
+		cfg.Engine.SetPrivilegeChecker(p.checkPrivilege) // privileges_funcs.go
+	}
 	if cfg.Online != nil {
 		p.online = &onlineServer{store: cfg.Online, catalog: cfg.Catalog, engine: cfg.Engine, fallback: cfg.OnlineFallback,
 			stats: newServingStats(), locks: map[int64]*sync.RWMutex{}, wake: make(chan struct{}, 1)}

@@ -95,6 +95,11 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 		if vq := s.renameViewAsTable(ctx, q, n.RenameStmt); vq != nil {
 			return s.duckdbPlan(ctx, vq, paramTypes)
 		}
+	case *pg_query.Node_GrantStmt:
+		return s.grantPlan(q, n.GrantStmt), nil // grant.go
+	case *pg_query.Node_AlterDefaultPrivilegesStmt:
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "ALTER DEFAULT PRIVILEGES is not supported").
+			WithHint("Grant on the objects once they exist, or on ALL TABLES IN SCHEMA.")
 	case *pg_query.Node_DeclareCursorStmt:
 		return s.declarePlan(ctx, q, n.DeclareCursorStmt)
 	case *pg_query.Node_FetchStmt:
@@ -397,29 +402,21 @@ func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
 			return nil, err
 		}
 	}
-	if p.stmt != nil {
-		if p.returnsRows {
-			rows, err := p.stmt.Query(duckdb.WithBorrowedValues(ctx), args) // values valid until the next Next: pgwire encodes each row at once
-			if err != nil {
-				return nil, err
-			}
-			return &RowResult{cols: p.cols, rows: rows, tagVerb: p.tagVerb}, nil
-		}
-		n, err := p.stmt.Exec(ctx, args)
-		if err != nil {
-			return nil, err
-		}
-		return &CommandResult{Tag: p.tag(n)}, nil
-	}
 	if p.returnsRows {
-		rows, err := p.s.conn.Query(duckdb.WithBorrowedValues(ctx), p.text, args...) // values valid until the next Next
-		if err != nil {
-			return nil, err
-		}
-		return &RowResult{cols: renameColumns(columnsOf(rows.Columns()), p.names), rows: rows, tagVerb: p.tagVerb}, nil
+		return p.runRows(ctx, args)
 	}
-	n, err := p.s.conn.Exec(ctx, p.text, args...)
+	owners := p.s.planOwnership(ctx, p.q) // owners.go
+	var n int64
+	var err error
+	if p.stmt != nil {
+		n, err = p.stmt.Exec(ctx, args)
+	} else {
+		n, err = p.s.conn.Exec(ctx, p.text, args...)
+	}
 	if err != nil {
+		return nil, err
+	}
+	if err := p.s.applyOwnership(ctx, owners); err != nil {
 		return nil, err
 	}
 	if ctas := p.q.Tree.Stmts[0].Stmt.GetCreateTableAsStmt(); ctas != nil && ctas.Into != nil && ctas.Into.Rel != nil && !ctas.Into.SkipData {
@@ -427,6 +424,21 @@ func (p *duckdbQuery) run(ctx context.Context, args []any) (any, error) {
 		n = p.s.countRows(ctx, ctas.Into.Rel)
 	}
 	return &CommandResult{Tag: p.tag(n)}, nil
+}
+
+func (p *duckdbQuery) runRows(ctx context.Context, args []any) (any, error) {
+	if p.stmt != nil {
+		rows, err := p.stmt.Query(duckdb.WithBorrowedValues(ctx), args) // values valid until the next Next: pgwire encodes each row at once
+		if err != nil {
+			return nil, err
+		}
+		return &RowResult{cols: p.cols, rows: rows, tagVerb: p.tagVerb}, nil
+	}
+	rows, err := p.s.conn.Query(duckdb.WithBorrowedValues(ctx), p.text, args...) // values valid until the next Next
+	if err != nil {
+		return nil, err
+	}
+	return &RowResult{cols: renameColumns(columnsOf(rows.Columns()), p.names), rows: rows, tagVerb: p.tagVerb}, nil
 }
 
 func (s *Session) countRows(ctx context.Context, rv *pg_query.RangeVar) int64 {

@@ -45,6 +45,7 @@ type Session struct {
 
 	pendingOnline []onlineOp       // online changes of the open transaction, applied at COMMIT
 	onlineMissed  []*catalog.Group // groups whose transaction writes could not be read for the online store
+	privDirty     bool             // the transaction changed privileges or owners (grant.go)
 }
 
 func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
@@ -111,6 +112,7 @@ func (s *Session) endImplicit(ctx context.Context, commit bool) error {
 		return nil
 	}
 	s.implicit = false
+	defer s.endPrivileges(ctx)
 	if commit {
 		unlock := s.onlineLocks()
 		defer unlock()
@@ -156,6 +158,7 @@ func (s *Session) begin(ctx context.Context) (string, error) {
 
 func (s *Session) commit(ctx context.Context) (string, error) {
 	defer s.endLocal(ctx)
+	defer s.endPrivileges(ctx)
 	switch s.tx {
 	case TxIdle:
 		if s.implicit {
@@ -183,6 +186,7 @@ func (s *Session) commit(ctx context.Context) (string, error) {
 
 func (s *Session) rollback(ctx context.Context) (string, error) {
 	defer s.endLocal(ctx)
+	defer s.endPrivileges(ctx)
 	if s.tx == TxIdle {
 		if s.implicit {
 			return "ROLLBACK", s.endImplicit(ctx, false)

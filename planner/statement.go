@@ -36,6 +36,10 @@ type Statement struct {
 	paramTypes   []uint32 // as declared by the client
 	plan         plan
 	gen          int64 // catalog generation the plan was made at (replan.go)
+	// authRole and authGen: the role and catalog generation the
+	// privileges were last checked for (privileges_stmt.go).
+	authRole string
+	authGen  int64
 }
 
 // plan is how a statement runs.
@@ -150,7 +154,8 @@ func (st *Statement) Execute(ctx context.Context, args []any) (res any, err erro
 			return nil, err
 		}
 	}
-	if st.batch == 0 && st.plan != nil {
+	err = st.authorized(ctx) // privileges_stmt.go
+	if err == nil && st.batch == 0 && st.plan != nil {
 		err = st.revalidate(ctx)
 	}
 	var p plan

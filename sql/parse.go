@@ -170,6 +170,9 @@ func (c *cursor) query() *Query {
 			q.Versions[i].End += shift
 		}
 	}
+	if len(c.toks) > 1 && (c.toks[0].isWord("grant") || c.toks[0].isWord("revoke")) {
+		q.Text, q.GrantObject = grantOnFeature(c.toks, q.Text, base)
+	}
 	tree, err := pg_query.Parse(q.Text)
 	if err != nil {
 		c.fail(c.queryError(err, q.Text, base, edits))
@@ -199,4 +202,41 @@ func (c *cursor) queryError(err error, rewritten string, base int, edits []edit)
 		e.Position = charPos(c.text, base+off)
 	}
 	return e
+}
+
+// grantOnFeature turns GRANT/REVOKE ... ON FEATURE GROUP g (or FEATURE
+// VIEW v, or ALL FEATURE GROUPS IN SCHEMA s) into PostgreSQL's ON TABLE,
+// padded to the same length so that error positions stay right. It
+// returns the text and "feature group" or "feature view" ("" when the
+// statement names neither).
+func grantOnFeature(toks []token, text string, base int) (string, string) {
+	for i := 0; i+2 < len(toks); i++ {
+		if !toks[i].isWord("on") {
+			continue
+		}
+		j := i + 1
+		all := toks[j].isWord("all")
+		if all {
+			j++
+		}
+		if j+1 >= len(toks) || !toks[j].isWord("feature") {
+			return text, ""
+		}
+		kind := ""
+		switch {
+		case !all && toks[j+1].isWord("group"), all && toks[j+1].isWord("groups"):
+			kind = "feature group"
+		case !all && toks[j+1].isWord("view"), all && toks[j+1].isWord("views"):
+			kind = "feature view"
+		default:
+			return text, ""
+		}
+		start, end := toks[j].start-base, toks[j+1].end-base
+		word := "TABLE"
+		if all {
+			word = "TABLES"
+		}
+		return text[:start] + word + strings.Repeat(" ", end-start-len(word)) + text[end:], kind
+	}
+	return text, ""
 }

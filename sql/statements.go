@@ -155,6 +155,9 @@ type Query struct {
 	// it is spelled like: the rows go from the group and from every
 	// snapshot of it, and the files that held them are deleted.
 	Erase bool
+	// GrantObject is "feature group" or "feature view" for GRANT/REVOKE
+	// ... ON FEATURE GROUP/VIEW (Text says ON TABLE), "" otherwise.
+	GrantObject string
 	// Offset is the number of characters before Original in the text given
 	// to Parse: a 1-based position within Original plus Offset is the
 	// position PostgreSQL reports for the whole query string.

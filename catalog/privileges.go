@@ -1,0 +1,355 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/featurehouse/featurehouse/duckdb"
+)
+
+// Privileges, as PostgreSQL's ACLs, kept as one row per grant: object,
+// column ("" for the whole object), grantee ("PUBLIC" for everyone),
+// privilege, grantor and grant option. Ownership of feature groups and
+// feature views is in their own rows; ownership of ordinary tables, views
+// and schemas (which DuckDB does not record) is in object_owners, written
+// by the statement that creates them on the session's own connection so
+// that it commits or rolls back with it.
+
+// Object types of a grant.
+const (
+	ObjRelation = "relation" // feature group, feature view, table, view
+	ObjSchema   = "schema"
+	ObjDatabase = "database"
+)
+
+// Public is the grantee name of PUBLIC.
+const Public = "PUBLIC"
+
+var privilegesDDL = []string{
+	`CREATE TABLE IF NOT EXISTS feature_store.privileges (
+		object_type VARCHAR NOT NULL,
+		schema_name VARCHAR NOT NULL,
+		object_name VARCHAR NOT NULL,
+		column_name VARCHAR NOT NULL,
+		grantee VARCHAR NOT NULL,
+		privilege_type VARCHAR NOT NULL,
+		grantor VARCHAR NOT NULL,
+		is_grantable BOOLEAN NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS feature_store.object_owners (
+		object_type VARCHAR NOT NULL,
+		schema_name VARCHAR NOT NULL,
+		object_name VARCHAR NOT NULL,
+		owner VARCHAR NOT NULL,
+		definition VARCHAR
+	)`,
+}
+
+// Grant is one privilege given to one role (or PUBLIC).
+type Grant struct {
+	ObjectType, Schema, Object, Column string
+	Grantee, Privilege, Grantor        string
+	Grantable                          bool
+}
+
+// ObjectOwner is a recorded owner of a table, view or schema; Definition
+// is a view's query as its owner wrote it (views run with its rights).
+type ObjectOwner struct {
+	ObjectType, Schema, Object, Owner, Definition string
+}
+
+type privSet struct {
+	grants map[string][]Grant        // objKey → grants
+	owners map[string]ObjectOwner    // objKey → owner
+	roles  map[string]map[string]int // grantee → objKey → count (DROP ROLE's dependency check)
+}
+
+func objKey(typ, schema, name string) string { return typ + "\x00" + schema + "\x00" + name }
+
+func (c *Catalog) loadPrivileges(ctx context.Context, conn *duckdb.Conn) error {
+	ps := &privSet{grants: map[string][]Grant{}, owners: map[string]ObjectOwner{}, roles: map[string]map[string]int{}}
+	rows, err := conn.Query(ctx, `SELECT object_type, schema_name, object_name, column_name, grantee, privilege_type, grantor, is_grantable
+		FROM feature_store.privileges ORDER BY grantee, privilege_type, column_name`)
+	if err != nil {
+		return fmt.Errorf("catalog: load privileges: %w", err)
+	}
+	for {
+		r, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("catalog: load privileges: %w", err)
+		}
+		g := Grant{ObjectType: r[0].(string), Schema: r[1].(string), Object: r[2].(string), Column: r[3].(string),
+			Grantee: r[4].(string), Privilege: r[5].(string), Grantor: r[6].(string), Grantable: r[7].(bool)}
+		k := objKey(g.ObjectType, g.Schema, g.Object)
+		ps.grants[k] = append(ps.grants[k], g)
+		if ps.roles[g.Grantee] == nil {
+			ps.roles[g.Grantee] = map[string]int{}
+		}
+		ps.roles[g.Grantee][k]++
+	}
+	rows.Close()
+	rows, err = conn.Query(ctx, `SELECT object_type, schema_name, object_name, owner, COALESCE(definition, '') FROM feature_store.object_owners`)
+	if err != nil {
+		return fmt.Errorf("catalog: load owners: %w", err)
+	}
+	for {
+		r, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("catalog: load owners: %w", err)
+		}
+		o := ObjectOwner{ObjectType: r[0].(string), Schema: r[1].(string), Object: r[2].(string), Owner: r[3].(string), Definition: r[4].(string)}
+		ps.owners[objKey(o.ObjectType, o.Schema, o.Object)] = o
+	}
+	rows.Close()
+	c.mu.Lock()
+	c.privs = ps
+	c.mu.Unlock()
+	return nil
+}
+
+// ReloadPrivileges reads the privileges and owners again, after a
+// statement changed them, and makes prepared statements check again.
+func (c *Catalog) ReloadPrivileges(ctx context.Context) error {
+	conn, err := c.engine.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := c.loadPrivileges(ctx, conn); err != nil {
+		return err
+	}
+	c.gen.Add(1)
+	return nil
+}
+
+// Grants lists the grants on an object (all columns).
+func (c *Catalog) Grants(typ, schema, name string) []Grant {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.privs == nil {
+		return nil
+	}
+	return c.privs.grants[objKey(typ, schema, name)]
+}
+
+// AllGrants lists every grant, ordered by object.
+func (c *Catalog) AllGrants() []Grant {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []Grant
+	if c.privs != nil {
+		for _, gs := range c.privs.grants {
+			out = append(out, gs...)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return objKey(out[i].ObjectType, out[i].Schema, out[i].Object) < objKey(out[j].ObjectType, out[j].Schema, out[j].Object)
+	})
+	return out
+}
+
+// RecordedOwner returns the recorded owner of a table, view or schema.
+func (c *Catalog) RecordedOwner(typ, schema, name string) (ObjectOwner, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.privs == nil {
+		return ObjectOwner{}, false
+	}
+	o, ok := c.privs.owners[objKey(typ, schema, name)]
+	return o, ok
+}
+
+// BootstrapRole is the name of the first superuser (OID 10), who owns
+// what no one else was recorded to own (schema public, tables made
+// before ownership was recorded).
+func (c *Catalog) BootstrapRole() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.roles != nil {
+		for _, r := range c.roles.byName {
+			if r.OID == BootstrapRoleOID {
+				return r.Name
+			}
+		}
+	}
+	return ""
+}
+
+// AddGrant records a grant on conn (the session's connection, so that it
+// commits with the session's transaction); an existing grant of the same
+// privilege by the same grantor is replaced (the grant option is kept if
+// either had it). ReloadPrivileges makes it visible.
+func AddGrant(ctx context.Context, conn *duckdb.Conn, g Grant) error {
+	_, err := conn.Exec(ctx, `DELETE FROM feature_store.privileges WHERE object_type = ? AND schema_name = ? AND object_name = ?
+		AND column_name = ? AND grantee = ? AND privilege_type = ? AND grantor = ? AND NOT (is_grantable AND NOT ?)`,
+		g.ObjectType, g.Schema, g.Object, g.Column, g.Grantee, g.Privilege, g.Grantor, g.Grantable)
+	if err != nil {
+		return fmt.Errorf("catalog: grant: %w", err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO feature_store.privileges SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (
+		SELECT 1 FROM feature_store.privileges WHERE object_type = ? AND schema_name = ? AND object_name = ?
+		AND column_name = ? AND grantee = ? AND privilege_type = ? AND grantor = ?)`,
+		g.ObjectType, g.Schema, g.Object, g.Column, g.Grantee, g.Privilege, g.Grantor, g.Grantable,
+		g.ObjectType, g.Schema, g.Object, g.Column, g.Grantee, g.Privilege, g.Grantor)
+	if err != nil {
+		return fmt.Errorf("catalog: grant: %w", err)
+	}
+	return nil
+}
+
+// RemoveGrant revokes a privilege given by grantor (or by anyone when
+// grantor is ""): the whole grant, or only its grant option. column ""
+// with allColumns revokes the column grants too, as a table-level REVOKE
+// does in PostgreSQL.
+func RemoveGrant(ctx context.Context, conn *duckdb.Conn, g Grant, allColumns, optionOnly bool) error {
+	where := `object_type = ? AND schema_name = ? AND object_name = ? AND grantee = ? AND privilege_type = ?`
+	args := []any{g.ObjectType, g.Schema, g.Object, g.Grantee, g.Privilege}
+	if !allColumns {
+		where += ` AND column_name = ?`
+		args = append(args, g.Column)
+	}
+	if g.Grantor != "" {
+		where += ` AND grantor = ?`
+		args = append(args, g.Grantor)
+	}
+	q := `DELETE FROM feature_store.privileges WHERE ` + where
+	if optionOnly {
+		q = `UPDATE feature_store.privileges SET is_grantable = false WHERE ` + where
+	}
+	if _, err := conn.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("catalog: revoke: %w", err)
+	}
+	return nil
+}
+
+// SetObjectOwner records who created a table, view or schema (and a
+// view's definition), forgetting the grants a dropped object of the same
+// name had. It runs on the creating session's connection.
+func SetObjectOwner(ctx context.Context, conn *duckdb.Conn, o ObjectOwner) error {
+	for _, q := range []string{`DELETE FROM feature_store.object_owners WHERE object_type = ? AND schema_name = ? AND object_name = ?`,
+		`DELETE FROM feature_store.privileges WHERE object_type = ? AND schema_name = ? AND object_name = ?`} {
+		if _, err := conn.Exec(ctx, q, o.ObjectType, o.Schema, o.Object); err != nil {
+			return fmt.Errorf("catalog: record owner: %w", err)
+		}
+	}
+	var def any
+	if o.Definition != "" {
+		def = o.Definition
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO feature_store.object_owners VALUES (?, ?, ?, ?, ?)`, o.ObjectType, o.Schema, o.Object, o.Owner, def); err != nil {
+		return fmt.Errorf("catalog: record owner: %w", err)
+	}
+	return nil
+}
+
+// SetObjectOwnerKeepGrants updates an object's record (CREATE OR
+// REPLACE VIEW keeps its owner and grants, and changes the definition).
+func SetObjectOwnerKeepGrants(ctx context.Context, conn *duckdb.Conn, o ObjectOwner) error {
+	if _, err := conn.Exec(ctx, `DELETE FROM feature_store.object_owners WHERE object_type = ? AND schema_name = ? AND object_name = ?`,
+		o.ObjectType, o.Schema, o.Object); err != nil {
+		return fmt.Errorf("catalog: record owner: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO feature_store.object_owners VALUES (?, ?, ?, ?, ?)`, o.ObjectType, o.Schema, o.Object, o.Owner, o.Definition); err != nil {
+		return fmt.Errorf("catalog: record owner: %w", err)
+	}
+	return nil
+}
+
+// ForgetObject removes the owner and grants of a dropped object.
+func ForgetObject(ctx context.Context, conn *duckdb.Conn, typ, schema, name string) error {
+	for _, q := range []string{`DELETE FROM feature_store.object_owners WHERE object_type = ? AND schema_name = ? AND object_name = ?`,
+		`DELETE FROM feature_store.privileges WHERE object_type = ? AND schema_name = ? AND object_name = ?`} {
+		if _, err := conn.Exec(ctx, q, typ, schema, name); err != nil {
+			return fmt.Errorf("catalog: forget object: %w", err)
+		}
+	}
+	return nil
+}
+
+// RenameObject follows ALTER ... RENAME TO (and SET SCHEMA) with the
+// object's owner and grants.
+func RenameObject(ctx context.Context, conn *duckdb.Conn, typ, schema, name, newSchema, newName string) error {
+	for _, t := range []string{"object_owners", "privileges"} {
+		if _, err := conn.Exec(ctx, `UPDATE feature_store.`+t+` SET schema_name = ?, object_name = ? WHERE object_type = ? AND schema_name = ? AND object_name = ?`,
+			newSchema, newName, typ, schema, name); err != nil {
+			return fmt.Errorf("catalog: rename object: %w", err)
+		}
+	}
+	if typ == ObjSchema {
+		// The schema's relations move with it.
+		for _, t := range []string{"object_owners", "privileges"} {
+			if _, err := conn.Exec(ctx, `UPDATE feature_store.`+t+` SET schema_name = ? WHERE object_type = ? AND schema_name = ?`,
+				newSchema, ObjRelation, schema); err != nil {
+				return fmt.Errorf("catalog: rename object: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// RenameColumn follows ALTER TABLE ... RENAME COLUMN and RENAME FEATURE
+// with the column's grants.
+func RenameColumn(ctx context.Context, conn *duckdb.Conn, schema, name, column, newColumn string) error {
+	_, err := conn.Exec(ctx, `UPDATE feature_store.privileges SET column_name = ? WHERE object_type = ? AND schema_name = ? AND object_name = ? AND column_name = ?`,
+		newColumn, ObjRelation, schema, name, column)
+	if err != nil {
+		return fmt.Errorf("catalog: rename column grants: %w", err)
+	}
+	return nil
+}
+
+// privilegeDependents names what a role holds privileges on or owns
+// through object_owners ("" when nothing), for DROP ROLE.
+func (c *Catalog) privilegeDependents(role string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.privs == nil {
+		return ""
+	}
+	var names []string
+	for _, o := range c.privs.owners {
+		if o.Owner == role {
+			names = append(names, "owner of "+o.ObjectType+" "+displayName(o.Schema, o.Object))
+		}
+	}
+	for k := range c.privs.roles[role] {
+		parts := strings.Split(k, "\x00")
+		what := "table " + displayName(parts[1], parts[2])
+		switch parts[0] {
+		case ObjSchema:
+			what = "schema " + parts[1]
+		case ObjDatabase:
+			what = "database " + parts[2]
+		}
+		names = append(names, "privileges for "+what)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
+
+// renamePrivilegeRole follows ALTER ROLE ... RENAME TO (inside roleTx).
+func renamePrivilegeRole(ctx context.Context, conn *duckdb.Conn, old, new string) error {
+	for _, q := range []string{`UPDATE feature_store.privileges SET grantee = ? WHERE grantee = ?`,
+		`UPDATE feature_store.privileges SET grantor = ? WHERE grantor = ?`,
+		`UPDATE feature_store.object_owners SET owner = ? WHERE owner = ?`} {
+		if _, err := conn.Exec(ctx, q, new, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package planner
+
+import (
+	"context"
+
+	"github.com/featurehouse/featurehouse/sql"
+)
+
+// authorizeStatement checks what a statement needs of the current role:
+// queries by their relations and columns, feature-store DDL by ownership
+// of the group or view (CREATE on the schema for new ones).
+func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) error {
+	role := s.currentRole()
+	if parsed == nil || s.roleIsSuper(role) {
+		return nil
+	}
+	pc := s.newPrivCheck(role, 0)
+	ownGroup := func(n sql.QualifiedName) error {
+		if g := s.lookupGroup(n); g != nil {
+			return pc.mustOwn(&relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g})
+		}
+		return nil
+	}
+	switch st := parsed.(type) {
+	case *sql.Query:
+		return s.authorize(ctx, st)
+	case *sql.CreateFeatureGroup:
+		return s.mayCreateInSchema(role, pc.schemaFor(st.Name.Schema))
+	case *sql.AlterFeatureGroup:
+		return ownGroup(st.Name)
+	case *sql.DropFeatureGroup:
+		for _, n := range st.Names {
+			if err := ownGroup(n); err != nil {
+				return err
+			}
+		}
+	case *sql.AlterFeature:
+		return ownGroup(st.Group)
+	case *sql.CommentOn:
+		return ownGroup(st.Group)
+	case *sql.RefreshOnline:
+		if v := s.lookupFeatureView(st.Name); v != nil {
+			return pc.mustOwn(&relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v})
+		}
+		return ownGroup(st.Name)
+	case *sql.CreateSnapshot:
+		return ownGroup(st.Group)
+	case *sql.DropSnapshot:
+		for _, name := range st.Names {
+			if snap, err := s.p.catalog.Snapshot(ctx, name); err == nil && snap != nil {
+				if err := ownGroup(sql.QualifiedName{Schema: snap.Schema, Name: snap.Group}); err != nil {
+					return err
+				}
+			}
+		}
+	case *sql.Compact:
+		for _, n := range st.Names {
+			if err := ownGroup(n); err != nil {
+				return err
+			}
+		}
+	case *sql.Precompute:
+		if g := s.lookupGroup(st.Name); g != nil {
+			pc.need(&relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g}, "SELECT", "*")
+			return pc.finish(ctx)
+		}
+	case *sql.CreateFeatureView:
+		if err := s.mayCreateInSchema(role, pc.schemaFor(st.Name.Schema)); err != nil {
+			return err
+		}
+		// The view runs with its owner's (the creator's) rights.
+		return s.authorize(ctx, st.Query)
+	case *sql.DropFeatureView:
+		for _, n := range st.Names {
+			if v := s.lookupFeatureView(n); v != nil {
+				if err := pc.mustOwn(&relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// authorized runs authorizeStatement unless this statement passed it for
+// the same role at the same catalog generation (grants, owners and
+// roles bump it).
+func (st *Statement) authorized(ctx context.Context) error {
+	s := st.s
+	role, gen := s.currentRole(), s.p.catalog.Generation()
+	if st.authRole == role && st.authGen == gen && role != "" {
+		return nil
+	}
+	if err := s.authorizeStatement(ctx, st.parsed); err != nil {
+		return err
+	}
+	st.authRole, st.authGen = role, gen
+	return nil
+}
