@@ -98,7 +98,7 @@ func (c *Catalog) load(ctx context.Context, conn *duckdb.Conn) error {
 	rows.Close()
 	rows, err = conn.Query(ctx, `SELECT group_id, feature_name, position, data_type, duckdb_type, feature_type,
 		is_entity_key, is_event_time, not_null, checks, COALESCE(description, ''), status, created_at, updated_at,
-		COALESCE(storage_column, feature_name)
+		COALESCE(storage_column, feature_name), COALESCE(masking_function, '')
 		FROM feature_store.features ORDER BY group_id, position`)
 	if err != nil {
 		return fmt.Errorf("catalog: load features: %w", err)
@@ -120,7 +120,7 @@ func (c *Catalog) load(ctx context.Context, conn *duckdb.Conn) error {
 			Name: r[1].(string), Position: int(r[2].(int32)), DataType: r[3].(string), DuckDBType: r[4].(string),
 			FeatureType: r[5].(string), EntityKey: r[6].(bool), EventTime: r[7].(bool), NotNull: r[8].(bool),
 			Checks: strList(r[9]), Description: r[10].(string), Status: r[11].(string),
-			CreatedAt: r[12].(time.Time), UpdatedAt: r[13].(time.Time), Column: r[14].(string),
+			CreatedAt: r[12].(time.Time), UpdatedAt: r[13].(time.Time), Column: r[14].(string), Mask: r[15].(string),
 		})
 	}
 	return nil
@@ -199,10 +199,10 @@ func save(ctx context.Context, conn *duckdb.Conn, g *Group) error {
 		f.Position = i + 1
 		_, err := conn.Exec(ctx, `INSERT INTO feature_store.features (group_id, schema_name, group_name, feature_name,
 			position, data_type, duckdb_type, feature_type, is_entity_key, is_event_time, not_null, checks,
-			description, status, created_at, updated_at, storage_column) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+
-			listLiteral(f.Checks)+`, ?, ?, ?, ?, ?)`,
+			description, status, created_at, updated_at, storage_column, masking_function) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+
+			listLiteral(f.Checks)+`, ?, ?, ?, ?, ?, ?)`,
 			g.ID, g.Schema, g.Name, f.Name, int32(f.Position), f.DataType, f.DuckDBType, f.FeatureType,
-			f.EntityKey, f.EventTime, f.NotNull, nullable(f.Description), f.Status, f.CreatedAt, f.UpdatedAt, f.storedColumn())
+			f.EntityKey, f.EventTime, f.NotNull, nullable(f.Description), f.Status, f.CreatedAt, f.UpdatedAt, f.storedColumn(), nullable(f.Mask))
 		if err != nil {
 			return fmt.Errorf("catalog: save feature %s.%s: %w", g.Name, f.Name, err)
 		}

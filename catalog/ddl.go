@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/featurehouse/featurehouse/duckdb"
@@ -351,3 +352,46 @@ func featureOf(g *Group, name string) (*Feature, error) {
 
 // String renders a group for logs.
 func (g *Group) String() string { return fmt.Sprintf("%s (id %d)", g.QualifiedName(), g.ID) }
+
+// SetFeatureMask sets (or with "" clears) the masking function readers
+// without UNMASK see a feature through. Keys and event times stay clear:
+// joins and point-in-time reads need them.
+func (c *Catalog) SetFeatureMask(ctx context.Context, schema, name, feature, fn string) error {
+	return c.alter(ctx, schema, name, func(_ *duckdb.Conn, g *Group) error {
+		f, err := featureOf(g, feature)
+		if err != nil {
+			return err
+		}
+		if fn != "" && (f.EntityKey || f.EventTime) {
+			return pgerror.New(pgerror.FeatureNotSupported, `cannot mask %s "%s" of feature group "%s"`, keyOrTime(f), f.Name, g.Name).
+				WithHint("Entity keys and event times are what point-in-time joins match on; mask the features instead.")
+		}
+		if err := MaskApplies(fn, f.DuckDBType); err != nil {
+			return err
+		}
+		f.Mask, f.UpdatedAt = fn, g.UpdatedAt
+		return nil
+	})
+}
+
+func keyOrTime(f *Feature) string {
+	if f.EntityKey {
+		return "entity key"
+	}
+	return "event time"
+}
+
+// MaskApplies reports whether a masking function applies to a type:
+// hash to text and integers (it hashes their text form), partial to text,
+// null to anything.
+func MaskApplies(fn, duckdbType string) error {
+	t := strings.ToUpper(duckdbType)
+	text := t == "VARCHAR"
+	integer := t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT"
+	switch {
+	case fn == "hash" && !text && !integer, fn == "partial" && !text:
+		return pgerror.New(pgerror.DatatypeMismatch, `masking function "%s" does not apply to type %s`, fn, strings.ToLower(duckdbType)).
+			WithHint("hash applies to text and integer features, partial to text features, null to any feature.")
+	}
+	return nil
+}

@@ -68,8 +68,11 @@ type Feature struct {
 	Checks      []string
 	Description string
 	Status      string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Mask is the masking function ("hash", "null", "partial"; "" for
+	// none) readers without UNMASK see the feature through.
+	Mask      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // storedColumn is the feature's physical column.

@@ -43,4 +43,6 @@ var systemTableDDL = []string{
 	// features' physical columns are their names.
 	`ALTER TABLE feature_store.features ADD COLUMN IF NOT EXISTS storage_column VARCHAR`,
 	`UPDATE feature_store.features SET storage_column = feature_name WHERE storage_column IS NULL`,
+	// masking_function: hash, null or partial (ALTER FEATURE ... SET MASKED).
+	`ALTER TABLE feature_store.features ADD COLUMN IF NOT EXISTS masking_function VARCHAR`,
 }

@@ -179,6 +179,9 @@ func (s *Session) copyPlan(ctx context.Context, q *sql.Query, cs *pg_query.CopyS
 		if cs.Relation.Schemaname != "" {
 			rel = quoteIdent(cs.Relation.Schemaname) + "." + rel
 		}
+		if g := s.lookupGroup(sql.QualifiedName{Schema: cs.Relation.Schemaname, Name: cs.Relation.Relname}); g != nil {
+			rel = maskedRelationSQL(g, s.maskedFeatures(g), rel) + " AS " + quoteIdent(g.Name) // masking.go
+		}
 		query = "SELECT " + sel + " FROM " + rel
 	}
 	if opts.format == "binary" {

@@ -211,8 +211,10 @@ func (s *Session) alterFeature(ctx context.Context, stmt *sql.AlterFeature) (str
 		err = s.p.catalog.DropFeatureCheck(ctx, g.Schema, g.Name, stmt.Feature)
 	case stmt.DataType != nil:
 		err = s.setFeatureType(ctx, g, stmt.Feature, *stmt.DataType)
+	case stmt.Mask != nil:
+		err = s.p.catalog.SetFeatureMask(ctx, g.Schema, g.Name, stmt.Feature, *stmt.Mask)
 	default:
-		err = pgerror.New(pgerror.SyntaxError, "ALTER FEATURE needs SET STATUS, SET DESCRIPTION, SET CHECK, DROP CHECK or SET DATA TYPE")
+		err = pgerror.New(pgerror.SyntaxError, "ALTER FEATURE needs SET STATUS, SET DESCRIPTION, SET CHECK, DROP CHECK, SET DATA TYPE, SET MASKED or DROP MASKED")
 	}
 	if err != nil {
 		return "", err

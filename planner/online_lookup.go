@@ -37,6 +37,9 @@ type onlineLookup struct {
 	// view is set for a lookup of an online feature view (g is then its
 	// columns as a pseudo group).
 	view *viewServing
+	// masks: per output column, the masking function the role reads it
+	// through (nil: no masking; masking.go).
+	masks []func(any) any
 }
 
 // keySource is one value for a key column: a constant, a parameter, or a
@@ -101,6 +104,9 @@ func (s *Session) onlineLookupPlan(q *sql.Query, declared []uint32) *onlineLooku
 	l.want = make([][]int, len(g.Features))
 	for i, f := range l.proj {
 		l.want[f] = append(l.want[f], i)
+	}
+	if vs == nil {
+		l.applyMasks() // masking.go
 	}
 	// Parameters: every $n must be a key source.
 	n := 0
@@ -498,6 +504,11 @@ func (l *onlineLookup) execute(ctx context.Context, args []any) (any, error) {
 		out := make([]any, len(l.proj))
 		if err := types.DecodeRowSelect(b[recordHeader:], l.want, out); err != nil {
 			return nil, pgerror.New(pgerror.DataCorrupted, "online record of feature group \"%s\": %v", l.g.Name, err)
+		}
+		for i, m := range l.masks {
+			if m != nil {
+				out[i] = m(out[i])
+			}
 		}
 		rows = append(rows, out)
 	}

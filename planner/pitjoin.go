@@ -52,8 +52,9 @@ import (
 
 // pitJoin is one point-in-time join of the statement.
 type pitJoin struct {
-	n     int   // 1-based, in AS OF order: names the hidden columns
-	tree  int32 // pg_query's parse tree version, for deparsing
+	masks map[string]string // features the role reads masked (masking.go)
+	n     int               // 1-based, in AS OF order: names the hidden columns
+	tree  int32             // pg_query's parse tree version, for deparsing
 	a     sql.AsOf
 	g     *catalog.Group
 	alias string
@@ -193,7 +194,8 @@ func (s *Session) newPITJoin(q *sql.Query, sites map[int32]fromSite, a sql.AsOf,
 	}
 	j := site.join
 	rv := j.Rarg.GetRangeVar()
-	p := &pitJoin{n: n, tree: q.Tree.Version, a: a, g: g, alias: g.Name, join: j, sel: site.sel, expire: g.TTL, keyExprs: map[string]*pg_query.Node{}}
+	p := &pitJoin{n: n, tree: q.Tree.Version, a: a, g: g, alias: g.Name, join: j, sel: site.sel, expire: g.TTL, keyExprs: map[string]*pg_query.Node{},
+		masks: s.maskedFeatures(g)}
 	if rv.Alias != nil {
 		p.alias = rv.Alias.Aliasname
 		if len(rv.Alias.Colnames) > 0 {
@@ -419,7 +421,7 @@ func (p *pitJoin) rightSQL() string {
 	}
 	et := quoteIdent(g.EventTime().Name)
 	layout := g.Layout()
-	return "SELECT " + strings.Join(cols, ", ") + " FROM " + layout.AllRowsView() + p.knownAtWhere() +
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + maskedRelationSQL(g, p.masks, layout.AllRowsView()) + p.knownAtWhere() +
 		" QUALIFY lead(" + et + ") OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + et + ", " + duckdb.SeqColumn + ") IS DISTINCT FROM " + et
 }
 

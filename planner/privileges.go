@@ -69,16 +69,20 @@ type duckRel struct {
 
 // privCheck is one statement's check, for one role.
 type privCheck struct {
-	s     *Session
-	role  string
-	depth int
-	duck  []duckRel // loaded on first need
+	s      *Session
+	role   string
+	depth  int
+	duck   []duckRel // loaded on first need
 	ducked bool
 	// needs: per relation (by schema.name), privilege → columns ("" for
 	// the relation itself, "*" for every column).
 	rels  map[string]*relation
 	needs map[string]map[string]map[string]bool
 	order []string
+	// forView: the statement is a view's definition, checked for its
+	// owner, who must also be able to unmask the masked features it
+	// reads (a view shows them to everyone it is granted to).
+	forView bool
 }
 
 func (s *Session) newPrivCheck(role string, depth int) *privCheck {
@@ -233,6 +237,7 @@ func (pc *privCheck) stmt(ctx context.Context, node *pg_query.Node, sc *scope, q
 		}
 		return pc.stmt(ctx, st.Query, sc, q)
 	case *pg_query.Node_ViewStmt:
+		pc.forView = true
 		if err := pc.mayCreateIn(n.ViewStmt.View); err != nil {
 			return err
 		}
@@ -842,6 +847,11 @@ func (pc *privCheck) finish(ctx context.Context) error {
 				return err
 			}
 		}
+		if cols, reads := pc.needs[k]["SELECT"]; reads && (pc.forView || pc.depth > 0) && rel.kind == relGroup {
+			if err := pc.viewUnmasks(ctx, rel, cols); err != nil {
+				return err
+			}
+		}
 		if _, reads := pc.needs[k]["SELECT"]; reads && pc.depth < 8 {
 			if err := pc.viewOwnerRights(ctx, rel); err != nil {
 				return err
@@ -1033,8 +1043,33 @@ func (pc *privCheck) viewOwnerRights(ctx context.Context, rel *relation) error {
 		q = &sql.Query{Tree: &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: vs.Query}}}, AsOf: q.AsOf}
 	}
 	inner := pc.s.newPrivCheck(rel.owner, pc.depth+1)
+	inner.forView = true
 	if err := inner.query(ctx, q); err != nil {
 		return err
 	}
 	return inner.finish(ctx)
+}
+
+// viewUnmasks: a view's owner must be able to unmask the masked features
+// the view reads (every column when it reads them all, or when the
+// columns it reads are not known).
+func (pc *privCheck) viewUnmasks(ctx context.Context, rel *relation, cols map[string]bool) error {
+	g := rel.group
+	if pc.s.roleIsSuper(pc.role) || g.Owner != "" && pc.s.p.catalog.IsMemberOf(pc.role, g.Owner, true) {
+		return nil
+	}
+	for _, f := range g.Features {
+		if f.Mask == "" || f.Status == catalog.Retired {
+			continue
+		}
+		if len(cols) > 0 && !cols["*"] && !cols[f.Name] {
+			continue
+		}
+		if !pc.s.mayUnmask(pc.role, g, f.Name) {
+			return pgerror.New(pgerror.InsufficientPrivilege, `permission denied to read masked feature "%s.%s" in a view`, g.Name, f.Name).
+				WithDetail("A view runs with its owner's rights; role \"%s\" reads \"%s\" masked.", pc.role, f.Name).
+				WithHint("GRANT UNMASK (%s) ON %s TO %s, or leave the feature out of the view.", f.Name, g.Name, pc.role)
+		}
+	}
+	return nil
 }

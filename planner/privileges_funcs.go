@@ -146,5 +146,3 @@ func unquoteName(s string) string {
 	parts := splitQualified(s)
 	return parts[len(parts)-1]
 }
-
-

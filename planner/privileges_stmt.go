@@ -69,7 +69,15 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 			return err
 		}
 		// The view runs with its owner's (the creator's) rights.
-		return s.authorize(ctx, st.Query)
+		if st.Query == nil || st.Query.Tree == nil {
+			return nil
+		}
+		vc := s.newPrivCheck(role, 0)
+		vc.forView = true
+		if err := vc.query(ctx, st.Query); err != nil {
+			return err
+		}
+		return vc.finish(ctx)
 	case *sql.DropFeatureView:
 		for _, n := range st.Names {
 			if v := s.lookupFeatureView(n); v != nil {

@@ -179,6 +179,7 @@ func (s *Session) rewriteQueryWith(ctx context.Context, q *sql.Query, extra []ed
 		return "", err
 	}
 	edits = append(edits, settings...)
+	edits = append(edits, s.maskEdits(q, edits)...) // masking.go
 	edits = append(edits, s.systemViewEdits(q)...)
 	edits = append(edits, arrayCastEdits(q.Text, q.Tree)...)
 	if ins := q.Tree.Stmts[0].Stmt.GetInsertStmt(); ins != nil {

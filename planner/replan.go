@@ -22,8 +22,9 @@ import (
 // revalidate plans st again when the catalog changed since its plan.
 func (st *Statement) revalidate(ctx context.Context) error {
 	gen := st.s.p.catalog.Generation()
-	if gen == st.gen {
-		return nil
+	role := st.s.currentRole()
+	if gen == st.gen && role == st.planRole {
+		return nil // the plan depends on the role too: masking (masking.go)
 	}
 	params, cols, err := st.plan.describe(ctx)
 	if err != nil {
@@ -48,7 +49,7 @@ func (st *Statement) revalidate(ctx context.Context) error {
 		return pgerror.New(pgerror.FeatureNotSupported, "cached plan must not change result type")
 	}
 	st.plan.close()
-	st.plan, st.gen = p, gen
+	st.plan, st.gen, st.planRole = p, gen, role
 	return nil
 }
 

@@ -163,7 +163,12 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 		if alias == "" {
 			alias = a.Relation.Name
 		}
-		edits = append(edits, edit{start: a.Start, end: a.End, text: "(" + asOfKnownSQL(g, expr, a.KnownAt) + ") AS " + quoteIdent(alias)})
+		rows := asOfKnownSQL(g, expr, a.KnownAt)
+		if masks := s.maskedFeatures(g); len(masks) > 0 { // masking.go
+			layout := g.Layout()
+			rows = strings.Replace(rows, " FROM "+layout.AllRowsView()+" ", " FROM "+maskedRelationSQL(g, masks, layout.AllRowsView())+" ", 1)
+		}
+		edits = append(edits, edit{start: a.Start, end: a.End, text: "(" + rows + ") AS " + quoteIdent(alias)})
 	}
 	if len(pits) > 0 {
 		pe, err := pitEdits(q, pits)

@@ -139,7 +139,7 @@ func (s *Session) versionEdits(ctx context.Context, q *sql.Query) ([]edit, error
 			alias = v.Relation.Name
 		}
 		edits = append(edits, edit{start: v.Start, end: v.End,
-			text: "(SELECT " + strings.Join(cols, ", ") + " FROM " + snap.View() + ") AS " + quoteIdent(alias)})
+			text: "(SELECT " + strings.Join(cols, ", ") + " FROM " + s.maskedSnapshot(g, snap.Columns, snap.View()) + ") AS " + quoteIdent(alias)})
 	}
 	return edits, nil
 }

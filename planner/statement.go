@@ -40,6 +40,7 @@ type Statement struct {
 	// privileges were last checked for (privileges_stmt.go).
 	authRole string
 	authGen  int64
+	planRole string // the role the plan was made for (replan.go)
 }
 
 // plan is how a statement runs.
@@ -96,12 +97,12 @@ func (st *Statement) ensurePlan(ctx context.Context) (plan, error) {
 	if st.plan != nil {
 		return st.plan, nil
 	}
-	gen := st.s.p.catalog.Generation()
+	gen, role := st.s.p.catalog.Generation(), st.s.currentRole()
 	p, err := st.s.planStatement(ctx, st.parsed, st.paramTypes)
 	if err != nil {
 		return nil, err
 	}
-	st.plan, st.gen = p, gen
+	st.plan, st.gen, st.planRole = p, gen, role
 	return p, nil
 }
 

@@ -59,10 +59,33 @@ func (c *cursor) alterFeature() Statement {
 		case c.acceptWord("data"):
 			c.expectWord("type")
 			s.DataType = c.restType()
+		case c.acceptWord("masked"):
+			// SET MASKED WITH (function = 'hash' | 'null' | 'partial')
+			c.expectWord("with")
+			start := c.peek(0).start
+			opts, _ := c.options()
+			fn, ok := opts["function"]
+			if !ok || len(opts) != 1 {
+				c.fail(pgerror.New(pgerror.SyntaxError, "SET MASKED WITH takes one option, function").
+					WithHint("For example SET MASKED WITH (function = 'hash'); the functions are %s.", strings.Join(MaskFunctions, ", ")).
+					WithPosition(charPos(c.text, start)))
+			}
+			fn = strings.ToLower(fn)
+			if !isMaskFunction(fn) {
+				c.fail(pgerror.New(pgerror.InvalidParameterValue, "invalid masking function \"%s\"", fn).
+					WithHint("The functions are %s.", strings.Join(MaskFunctions, ", ")).
+					WithPosition(charPos(c.text, start)))
+			}
+			s.Mask = &fn
 		default:
 			c.failHere()
 		}
 	case c.acceptWord("drop"):
+		if c.acceptWord("masked") {
+			none := ""
+			s.Mask = &none
+			break
+		}
 		c.expectWord("check")
 		s.DropCheck = true
 	case c.acceptWord("type"):
@@ -113,3 +136,15 @@ func (c *cursor) commentOn() Statement {
 }
 
 func trimSpace(s string) string { return strings.TrimSpace(s) }
+
+// MaskFunctions are the masking functions of SET MASKED WITH (function = ...).
+var MaskFunctions = []string{"hash", "null", "partial"}
+
+func isMaskFunction(fn string) bool {
+	for _, m := range MaskFunctions {
+		if fn == m {
+			return true
+		}
+	}
+	return false
+}

@@ -90,6 +90,9 @@ type AlterFeature struct {
 	Check       *string // SET CHECK (expr): expression text
 	DropCheck   bool
 	DataType    *TypeName // SET DATA TYPE t
+	// Mask is SET MASKED WITH (function = ...)'s function, "" for DROP
+	// MASKED; nil when the statement does neither.
+	Mask *string
 }
 
 // CommentOn is COMMENT ON FEATURE g.f IS '...' / COMMENT ON FEATURE GROUP g IS '...'.

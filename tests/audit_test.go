@@ -23,6 +23,7 @@ func TestAuditLog(t *testing.T) {
 	Exec(t, admin, `CREATE FEATURE GROUP au (user_id TEXT ENTITY KEY, event_time TIMESTAMPTZ EVENT TIME, age INTEGER, country TEXT) WITH (online = true)`)
 	Exec(t, admin, `CREATE FEATURE VIEW au_adults AS SELECT user_id, age FROM au WHERE age >= 18`)
 	Exec(t, admin, `INSERT INTO au VALUES ('u1', '2024-01-01', 30, 'US'), ('u2', '2024-01-02', 40, 'UK')`)
+	Exec(t, admin, `GRANT SELECT ON FEATURE GROUP au TO bob`)
 
 	cfg, err := pgx.ParseConfig(strings.Replace(srv.DSN(), "featurehouse@", "bob@", 1) + "&application_name=notebook")
 	if err != nil {

@@ -332,6 +332,7 @@ func TestRolePrivilegeEscalation(t *testing.T) {
 		t.Fatalf("after DISCARD ALL: %v", got)
 	}
 	// Owners: a role that owns a feature group cannot be dropped.
+	Exec(t, su, "GRANT CREATE ON SCHEMA public TO worker")
 	Exec(t, su, "SET ROLE worker")
 	Exec(t, su, "CREATE FEATURE GROUP owned (k BIGINT ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v DOUBLE PRECISION)")
 	Exec(t, su, "RESET ROLE")
@@ -344,6 +345,9 @@ func TestRolePrivilegeEscalation(t *testing.T) {
 	_, err := su.Exec(ctx, "DROP ROLE worker2")
 	wantPgErr(t, err, "2BP01", `role "worker2" cannot be dropped because some objects depend on it`)
 	Exec(t, su, "DROP FEATURE GROUP owned")
+	_, err = su.Exec(ctx, "DROP ROLE worker2")
+	wantPgErr(t, err, "2BP01", `role "worker2" cannot be dropped because some objects depend on it`)
+	Exec(t, su, "REVOKE CREATE ON SCHEMA public FROM worker2")
 	Exec(t, su, "DROP ROLE worker2")
 }
 

@@ -33,6 +33,9 @@ func TestEngineLockdown(t *testing.T) {
 	Exec(t, admin, `CREATE FEATURE GROUP lg (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, v INTEGER) WITH (online = true)`)
 	Exec(t, admin, `INSERT INTO lg VALUES (1, '2024-01-01', 10)`)
 	Exec(t, admin, `CREATE TABLE lt (id INTEGER)`)
+	Exec(t, admin, `GRANT SELECT ON lg TO bob`)
+	Exec(t, admin, `GRANT SELECT, INSERT ON lt TO bob`)
+	Exec(t, admin, `GRANT CREATE ON SCHEMA public TO bob`)
 
 	ctx := context.Background()
 	cfg, err := pgx.ParseConfig(strings.Replace(srv.DSN(), "featurehouse@", "bob@", 1))
