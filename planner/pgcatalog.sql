@@ -226,6 +226,30 @@ FROM {{db}}.feature_store.features f JOIN {{cat}}.main.fh_relations r ON r.group
 LEFT JOIN {{cat}}.main.fh_type_names n ON n.fhn_name = {{cat}}.main.fh_pg_base_name(f.data_type)
 LEFT JOIN {{cat}}.main.pg_type y ON y.oid = n.fhn_oid;
 
+-- Owners and ACLs (grant.go, owners.go): the owner of a group or feature
+-- view is in its row, of a table, view or schema in object_owners, else
+-- the bootstrap superuser. relacl/attacl are PostgreSQL's aclitem text:
+-- NULL until something is granted, then the owner's entry first.
+CREATE OR REPLACE VIEW {{cat}}.main.fh_relowners AS
+SELECT schema_name AS nspname, group_name AS relname, owner FROM {{db}}.feature_store.feature_groups WHERE owner IS NOT NULL AND owner <> ''
+UNION ALL SELECT schema_name, view_name, owner FROM {{db}}.feature_store.feature_views WHERE owner IS NOT NULL AND owner <> ''
+UNION ALL SELECT schema_name, object_name, owner FROM {{db}}.feature_store.object_owners WHERE object_type = 'relation';
+CREATE OR REPLACE VIEW {{cat}}.main.fh_bootstrap_role AS
+SELECT rolname FROM {{db}}.feature_store.roles WHERE oid = 10;
+CREATE OR REPLACE VIEW {{cat}}.main.fh_acl_letters AS
+SELECT * FROM (VALUES ('INSERT', 'a', 1), ('SELECT', 'r', 2), ('UPDATE', 'w', 3), ('DELETE', 'd', 4), ('TRUNCATE', 'D', 5),
+    ('REFERENCES', 'x', 6), ('TRIGGER', 't', 7), ('USAGE', 'U', 8), ('CREATE', 'C', 9), ('TEMPORARY', 'T', 10),
+    ('CONNECT', 'c', 11)) l(priv, letter, pos);
+CREATE OR REPLACE VIEW {{cat}}.main.fh_relacl AS
+SELECT g.schema_name AS nspname, g.object_name AS relname, g.column_name AS attname,
+       list(CASE WHEN g.grantee = 'PUBLIC' THEN '' ELSE g.grantee END || '=' || g.letters || '/' || g.grantor ORDER BY g.grantee, g.grantor) AS acl
+FROM (SELECT p.schema_name, p.object_name, p.column_name, p.grantee, p.grantor,
+             string_agg(l.letter || CASE WHEN p.is_grantable THEN '*' ELSE '' END, '' ORDER BY l.pos) AS letters
+      FROM {{db}}.feature_store.privileges p JOIN {{cat}}.main.fh_acl_letters l ON l.priv = p.privilege_type
+      WHERE p.object_type = 'relation'
+      GROUP BY ALL) g
+GROUP BY ALL;
+
 CREATE OR REPLACE VIEW {{cat}}.main.pg_attribute AS
 SELECT a.attrelid, a.attname, a.atttypid, -1 AS attstattarget, coalesce(y.typlen, -1) AS attlen, a.attnum,
        CASE WHEN y.typcategory = 'A' THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff, a.atttypmod,
@@ -233,9 +257,11 @@ SELECT a.attrelid, a.attname, a.atttypid, -1 AS attstattarget, coalesce(y.typlen
        coalesce(y.typstorage, 'p') AS attstorage, '' AS attcompression, a.attnotnull,
        a.attdefault IS NOT NULL AS atthasdef, false AS atthasmissing, '' AS attidentity, '' AS attgenerated,
        a.attisdropped, true AS attislocal, 0 AS attinhcount, coalesce(y.typcollation, CAST(0 AS BIGINT)) AS attcollation,
-       CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions, CAST(NULL AS VARCHAR[]) AS attfdwoptions,
+       acl.acl AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions, CAST(NULL AS VARCHAR[]) AS attfdwoptions,
        CAST(NULL AS VARCHAR) AS attmissingval
-FROM {{cat}}.main.fh_columns a LEFT JOIN {{cat}}.main.pg_type y ON y.oid = a.atttypid;
+FROM {{cat}}.main.fh_columns a LEFT JOIN {{cat}}.main.pg_type y ON y.oid = a.atttypid
+LEFT JOIN {{cat}}.main.fh_relations r ON r.oid = a.attrelid
+LEFT JOIN {{cat}}.main.fh_relacl acl ON acl.nspname = r.nspname AND acl.relname = r.relname AND acl.attname = a.attname;
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_attrdef AS
 SELECT a.attrelid * 1000 + a.attnum AS oid, a.attrelid AS adrelid, a.attnum AS adnum, a.attdefault AS adbin
@@ -271,7 +297,7 @@ FROM (SELECT g.*, unnest(g.table_checks) AS expr, generate_subscripts(g.table_ch
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_class AS
 SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CAST(0 AS BIGINT) AS reloftype,
-       CAST(10 AS BIGINT) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS BIGINT) AS relam,
+       coalesce(ro.oid, CAST(10 AS BIGINT)) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS BIGINT) AS relam,
        CASE WHEN r.relkind = 'r' THEN r.oid ELSE 0 END AS relfilenode, CAST(0 AS BIGINT) AS reltablespace,
        0 AS relpages, CAST(-1 AS REAL) AS reltuples, 0 AS relallvisible, CAST(0 AS BIGINT) AS reltoastrelid,
        r.hasindex AS relhasindex, false AS relisshared, r.persistence AS relpersistence, r.relkind, r.natts AS relnatts,
@@ -279,8 +305,13 @@ SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CA
        false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
        false AS relforcerowsecurity, true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
        false AS relispartition, CAST(0 AS BIGINT) AS relrewrite, CAST(0 AS BIGINT) AS relfrozenxid, CAST(0 AS BIGINT) AS relminmxid,
-       CAST(NULL AS VARCHAR[]) AS relacl, CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound
-FROM {{cat}}.main.fh_relations r JOIN {{cat}}.main.pg_namespace n ON n.nspname = r.nspname;
+       CASE WHEN acl.acl IS NOT NULL THEN list_prepend(coalesce(o.owner, b.rolname) || '=arwdDxt/' || coalesce(o.owner, b.rolname), acl.acl) END AS relacl,
+       CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound
+FROM {{cat}}.main.fh_relations r JOIN {{cat}}.main.pg_namespace n ON n.nspname = r.nspname
+LEFT JOIN {{cat}}.main.fh_relowners o ON o.nspname = r.nspname AND o.relname = r.relname
+LEFT JOIN {{db}}.feature_store.roles ro ON ro.rolname = o.owner
+LEFT JOIN {{cat}}.main.fh_relacl acl ON acl.nspname = r.nspname AND acl.relname = r.relname AND acl.attname = ''
+CROSS JOIN (SELECT coalesce(max(rolname), 'featurehouse') AS rolname FROM {{cat}}.main.fh_bootstrap_role) b;
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_constraint AS
 SELECT k.oid, k.conname, c.relnamespace AS connamespace, k.contype, false AS condeferrable, false AS condeferred,
@@ -728,3 +759,38 @@ SELECT * REPLACE (
             ELSE {{cat}}.main.fh_udt(data_type)
         END AS udt_name)
 FROM information_schema.columns;
+
+-- information_schema's privilege views (PostgreSQL's shapes): the owner's
+-- implicit privileges and every grant, for the role the planner passes
+-- (rows whose grantor or grantee it has the privileges of, and PUBLIC's
+-- in table_privileges/column_privileges).
+CREATE OR REPLACE VIEW {{cat}}.main.fh_all_table_grants AS
+SELECT coalesce(o.owner, b.rolname) AS grantor, coalesce(o.owner, b.rolname) AS grantee, r.nspname AS table_schema,
+       r.relname AS table_name, l.priv AS privilege_type, true AS grantable
+FROM {{cat}}.main.fh_relations r
+LEFT JOIN {{cat}}.main.fh_relowners o ON o.nspname = r.nspname AND o.relname = r.relname
+CROSS JOIN (SELECT coalesce(max(rolname), 'featurehouse') AS rolname FROM {{cat}}.main.fh_bootstrap_role) b
+CROSS JOIN (SELECT priv FROM {{cat}}.main.fh_acl_letters WHERE pos <= 7) l
+WHERE r.relkind IN ('r', 'v') AND r.nspname NOT IN ('pg_catalog', 'pg_temp_1')
+UNION ALL
+SELECT p.grantor, p.grantee, p.schema_name, p.object_name, p.privilege_type, p.is_grantable
+FROM {{db}}.feature_store.privileges p WHERE p.object_type = 'relation' AND p.column_name = '';
+CREATE OR REPLACE MACRO {{cat}}.main.fh_is_table_privileges(_role, _public) AS TABLE
+SELECT CAST(grantor AS VARCHAR) AS grantor, CAST(grantee AS VARCHAR) AS grantee, {{db_lit}} AS table_catalog,
+       CAST(table_schema AS VARCHAR) AS table_schema, CAST(table_name AS VARCHAR) AS table_name,
+       CAST(privilege_type AS VARCHAR) AS privilege_type, CASE WHEN grantable THEN 'YES' ELSE 'NO' END AS is_grantable,
+       CASE WHEN privilege_type = 'SELECT' THEN 'YES' ELSE 'NO' END AS with_hierarchy
+FROM {{cat}}.main.fh_all_table_grants
+WHERE fh_privilege(_role, 'role', grantee, '', 'USAGE') OR fh_privilege(_role, 'role', grantor, '', 'USAGE')
+   OR (_public AND grantee = 'PUBLIC')
+ORDER BY table_schema, table_name, grantee, privilege_type;
+CREATE OR REPLACE MACRO {{cat}}.main.fh_is_column_privileges(_role, _public) AS TABLE
+SELECT CAST(p.grantor AS VARCHAR) AS grantor, CAST(p.grantee AS VARCHAR) AS grantee, {{db_lit}} AS table_catalog,
+       CAST(p.schema_name AS VARCHAR) AS table_schema, CAST(p.object_name AS VARCHAR) AS table_name,
+       CAST(p.column_name AS VARCHAR) AS column_name, CAST(p.privilege_type AS VARCHAR) AS privilege_type,
+       CASE WHEN p.is_grantable THEN 'YES' ELSE 'NO' END AS is_grantable
+FROM {{db}}.feature_store.privileges p
+WHERE p.object_type = 'relation' AND p.column_name <> ''
+  AND (fh_privilege(_role, 'role', p.grantee, '', 'USAGE') OR fh_privilege(_role, 'role', p.grantor, '', 'USAGE')
+       OR (_public AND p.grantee = 'PUBLIC'))
+ORDER BY table_schema, table_name, column_name, grantee, privilege_type;

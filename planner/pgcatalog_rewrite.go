@@ -280,10 +280,12 @@ func (r *pgRewriter) rangeVar(n *pg_query.RangeVar) {
 		if n.Schemaname == "information_schema" || !pgRelations[n.Relname] {
 			if start, end := sql.RelationSpan(r.text, n.Location); start >= 0 {
 				text := n.Schemaname + "." + quoteIdent(n.Relname)
-				if n.Schemaname == "information_schema" && n.Relname == "columns" {
-					text = pgCatalogPrefix + "fh_is_columns"
-					if n.Alias == nil {
-						text += " AS columns"
+				if n.Schemaname == "information_schema" {
+					if own, ok := r.infoSchemaView(n.Relname); ok {
+						text = own
+						if n.Alias == nil {
+							text += " AS " + quoteIdent(n.Relname)
+						}
 					}
 				}
 				r.add(edit{start: start, end: end, text: text})
@@ -292,13 +294,12 @@ func (r *pgRewriter) rangeVar(n *pg_query.RangeVar) {
 		}
 		n = &pg_query.RangeVar{Schemaname: n.Schemaname, Relname: n.Relname, Location: n.Location}
 	}
-	if n.Schemaname == "information_schema" && n.Relname == "columns" && n.Catalogname == "" && !r.skip[n] {
+	if own, ok := r.infoSchemaView(n.Relname); ok && n.Schemaname == "information_schema" && n.Catalogname == "" && !r.skip[n] {
 		if start, end := sql.RelationSpan(r.text, n.Location); start >= 0 {
-			text := pgCatalogPrefix + "fh_is_columns"
 			if n.Alias == nil {
-				text += " AS columns"
+				own += " AS " + quoteIdent(n.Relname)
 			}
-			r.add(edit{start: start, end: end, text: text})
+			r.add(edit{start: start, end: end, text: own})
 		}
 		return
 	}
@@ -319,6 +320,26 @@ func (r *pgRewriter) rangeVar(n *pg_query.RangeVar) {
 // functions' forms without a role.
 var privilegeFuncShortArity = map[string]int{"has_table_privilege": 2, "has_any_column_privilege": 2, "has_column_privilege": 3,
 	"has_schema_privilege": 2, "has_database_privilege": 2, "pg_has_role": 2}
+
+// infoSchemaView is featurehouse's own relation for an information_schema
+// view DuckDB lacks or answers differently: columns with PostgreSQL's type
+// names, and the privilege views for the current role.
+func (r *pgRewriter) infoSchemaView(name string) (string, bool) {
+	role := duckdb.QuoteString(r.s.currentRole())
+	switch name {
+	case "columns":
+		return pgCatalogPrefix + "fh_is_columns", true
+	case "table_privileges":
+		return pgCatalogPrefix + "fh_is_table_privileges(" + role + ", true)", true
+	case "role_table_grants":
+		return pgCatalogPrefix + "fh_is_table_privileges(" + role + ", false)", true
+	case "column_privileges":
+		return pgCatalogPrefix + "fh_is_column_privileges(" + role + ", true)", true
+	case "role_column_grants":
+		return pgCatalogPrefix + "fh_is_column_privileges(" + role + ", false)", true
+	}
+	return "", false
+}
 
 func funcNames(fc *pg_query.FuncCall) []string {
 	out := make([]string, 0, len(fc.Funcname))
