@@ -209,6 +209,27 @@ func AddGrant(ctx context.Context, conn *duckdb.Conn, g Grant) error {
 	return nil
 }
 
+// EnsureOwnerGrants makes the owner's privileges on a relation explicit
+// rows before its first grant, as PostgreSQL's ACL keeps the owner's
+// entry once it is not the default: relacl then starts with it, and
+// stays non-NULL after every other grant is revoked.
+func EnsureOwnerGrants(ctx context.Context, conn *duckdb.Conn, schema, name, owner string, privileges []string) error {
+	var n any
+	if _, err := conn.QueryRow(ctx, `SELECT count(*) FROM feature_store.privileges WHERE object_type = ? AND schema_name = ? AND object_name = ? AND column_name = ''`,
+		[]any{ObjRelation, schema, name}, &n); err != nil {
+		return fmt.Errorf("catalog: grant: %w", err)
+	}
+	if c, _ := n.(int64); c > 0 || owner == "" {
+		return nil
+	}
+	for _, p := range privileges {
+		if _, err := conn.Exec(ctx, `INSERT INTO feature_store.privileges VALUES (?, ?, ?, '', ?, ?, ?, false)`, ObjRelation, schema, name, owner, p, owner); err != nil {
+			return fmt.Errorf("catalog: grant: %w", err)
+		}
+	}
+	return nil
+}
+
 // RemoveGrant revokes a privilege given by grantor (or by anyone when
 // grantor is ""): the whole grant, or only its grant option. column ""
 // with allColumns revokes the column grants too, as a table-level REVOKE

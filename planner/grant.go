@@ -187,6 +187,11 @@ func (s *Session) grant(ctx context.Context, q *sql.Query, st *pg_query.GrantStm
 		if !owns {
 			grantor = me
 		}
+		if st.IsGrant && t.typ == catalog.ObjRelation {
+			if err := catalog.EnsureOwnerGrants(ctx, s.conn, t.schema, t.name, t.owner, relationPrivileges); err != nil {
+				return err
+			}
+		}
 		granted := 0
 		for _, p := range privs {
 			if !owns && !s.hasGrantOption(me, t, p.priv, p.cols) {
@@ -206,7 +211,7 @@ func (s *Session) grant(ctx context.Context, q *sql.Query, st *pg_query.GrantStm
 						}
 						err = catalog.AddGrant(ctx, s.conn, g)
 					} else {
-						err = catalog.RemoveGrant(ctx, s.conn, g, len(p.cols) == 0, st.GrantOption)
+						err = s.revokeGrant(ctx, t, g, len(p.cols) == 0, st.GrantOption, st.Behavior == pg_query.DropBehavior_DROP_CASCADE)
 					}
 					if err != nil {
 						return err
@@ -379,4 +384,31 @@ func (s *Session) relationsIn(ctx context.Context, pc *privCheck, schema, only s
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
+}
+
+// revokeGrant revokes g and, with CASCADE, what its grantee granted of
+// the same privilege on the object with the grant option it loses
+// (PostgreSQL's dependent privileges); without CASCADE those refuse the
+// REVOKE.
+func (s *Session) revokeGrant(ctx context.Context, t grantTarget, g catalog.Grant, allColumns, optionOnly, cascade bool) error {
+	var dependent []catalog.Grant
+	for _, x := range s.p.catalog.Grants(t.typ, t.schema, t.name) {
+		if x.Grantor == g.Grantee && x.Privilege == g.Privilege && x.Grantee != g.Grantee && (allColumns || x.Column == g.Column) {
+			dependent = append(dependent, x)
+		}
+	}
+	if len(dependent) > 0 && !cascade {
+		return pgerror.New(pgerror.DependentObjectsStillExist, "dependent privileges exist").
+			WithHint("Use CASCADE to revoke them too.")
+	}
+	if err := catalog.RemoveGrant(ctx, s.conn, g, allColumns, optionOnly); err != nil {
+		return err
+	}
+	for _, d := range dependent {
+		if err := s.revokeGrant(ctx, t, catalog.Grant{ObjectType: d.ObjectType, Schema: d.Schema, Object: d.Object, Column: d.Column,
+			Grantee: d.Grantee, Privilege: d.Privilege, Grantor: g.Grantee}, false, false, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -242,8 +242,8 @@ SELECT * FROM (VALUES ('INSERT', 'a', 1), ('SELECT', 'r', 2), ('UPDATE', 'w', 3)
     ('CONNECT', 'c', 11)) l(priv, letter, pos);
 CREATE OR REPLACE VIEW {{cat}}.main.fh_relacl AS
 SELECT g.schema_name AS nspname, g.object_name AS relname, g.column_name AS attname,
-       list(CASE WHEN g.grantee = 'PUBLIC' THEN '' ELSE g.grantee END || '=' || g.letters || '/' || g.grantor ORDER BY g.grantee, g.grantor) AS acl
-FROM (SELECT p.schema_name, p.object_name, p.column_name, p.grantee, p.grantor,
+       list(CASE WHEN g.grantee = 'PUBLIC' THEN '' ELSE g.grantee END || '=' || g.letters || '/' || g.grantor ORDER BY g.ord) AS acl
+FROM (SELECT p.schema_name, p.object_name, p.column_name, p.grantee, p.grantor, min(p.rowid) AS ord,
              string_agg(l.letter || CASE WHEN p.is_grantable THEN '*' ELSE '' END, '' ORDER BY l.pos) AS letters
       FROM {{db}}.feature_store.privileges p JOIN {{cat}}.main.fh_acl_letters l ON l.priv = p.privilege_type
       WHERE p.object_type = 'relation'
@@ -305,13 +305,12 @@ SELECT r.oid, r.relname, n.oid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CA
        false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
        false AS relforcerowsecurity, true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
        false AS relispartition, CAST(0 AS BIGINT) AS relrewrite, CAST(0 AS BIGINT) AS relfrozenxid, CAST(0 AS BIGINT) AS relminmxid,
-       CASE WHEN acl.acl IS NOT NULL THEN list_prepend(coalesce(o.owner, b.rolname) || '=arwdDxt/' || coalesce(o.owner, b.rolname), acl.acl) END AS relacl,
+       acl.acl AS relacl,
        CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound
 FROM {{cat}}.main.fh_relations r JOIN {{cat}}.main.pg_namespace n ON n.nspname = r.nspname
 LEFT JOIN {{cat}}.main.fh_relowners o ON o.nspname = r.nspname AND o.relname = r.relname
 LEFT JOIN {{db}}.feature_store.roles ro ON ro.rolname = o.owner
-LEFT JOIN {{cat}}.main.fh_relacl acl ON acl.nspname = r.nspname AND acl.relname = r.relname AND acl.attname = ''
-CROSS JOIN (SELECT coalesce(max(rolname), 'featurehouse') AS rolname FROM {{cat}}.main.fh_bootstrap_role) b;
+LEFT JOIN {{cat}}.main.fh_relacl acl ON acl.nspname = r.nspname AND acl.relname = r.relname AND acl.attname = '';
 
 CREATE OR REPLACE VIEW {{cat}}.main.pg_constraint AS
 SELECT k.oid, k.conname, c.relnamespace AS connamespace, k.contype, false AS condeferrable, false AS condeferred,
@@ -772,8 +771,11 @@ LEFT JOIN {{cat}}.main.fh_relowners o ON o.nspname = r.nspname AND o.relname = r
 CROSS JOIN (SELECT coalesce(max(rolname), 'featurehouse') AS rolname FROM {{cat}}.main.fh_bootstrap_role) b
 CROSS JOIN (SELECT priv FROM {{cat}}.main.fh_acl_letters WHERE pos <= 7) l
 WHERE r.relkind IN ('r', 'v') AND r.nspname NOT IN ('pg_catalog', 'pg_temp_1')
+  AND NOT EXISTS (SELECT 1 FROM {{db}}.feature_store.privileges p WHERE p.object_type = 'relation' AND p.schema_name = r.nspname
+                  AND p.object_name = r.relname AND p.column_name = '')
 UNION ALL
-SELECT p.grantor, p.grantee, p.schema_name, p.object_name, p.privilege_type, p.is_grantable
+-- the owner's own rows (grantor = grantee) carry its implicit grant option
+SELECT p.grantor, p.grantee, p.schema_name, p.object_name, p.privilege_type, p.is_grantable OR p.grantor = p.grantee
 FROM {{db}}.feature_store.privileges p WHERE p.object_type = 'relation' AND p.column_name = '';
 CREATE OR REPLACE MACRO {{cat}}.main.fh_is_table_privileges(_role, _public) AS TABLE
 SELECT CAST(grantor AS VARCHAR) AS grantor, CAST(grantee AS VARCHAR) AS grantee, {{db_lit}} AS table_catalog,
@@ -789,8 +791,15 @@ SELECT CAST(p.grantor AS VARCHAR) AS grantor, CAST(p.grantee AS VARCHAR) AS gran
        CAST(p.schema_name AS VARCHAR) AS table_schema, CAST(p.object_name AS VARCHAR) AS table_name,
        CAST(p.column_name AS VARCHAR) AS column_name, CAST(p.privilege_type AS VARCHAR) AS privilege_type,
        CASE WHEN p.is_grantable THEN 'YES' ELSE 'NO' END AS is_grantable
-FROM {{db}}.feature_store.privileges p
-WHERE p.object_type = 'relation' AND p.column_name <> ''
-  AND (fh_privilege(_role, 'role', p.grantee, '', 'USAGE') OR fh_privilege(_role, 'role', p.grantor, '', 'USAGE')
+FROM (SELECT grantor, grantee, schema_name, object_name, column_name, privilege_type, is_grantable
+      FROM {{db}}.feature_store.privileges WHERE object_type = 'relation' AND column_name <> ''
+      UNION
+      -- privileges on the whole relation are on each of its columns
+      SELECT t.grantor, t.grantee, t.table_schema, t.table_name, a.attname, t.privilege_type, t.grantable
+      FROM {{cat}}.main.fh_all_table_grants t
+      JOIN {{cat}}.main.fh_relations r ON r.nspname = t.table_schema AND r.relname = t.table_name
+      JOIN {{cat}}.main.fh_columns a ON a.attrelid = r.oid
+      WHERE t.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')) p
+WHERE (fh_privilege(_role, 'role', p.grantee, '', 'USAGE') OR fh_privilege(_role, 'role', p.grantor, '', 'USAGE')
        OR (_public AND p.grantee = 'PUBLIC'))
 ORDER BY table_schema, table_name, column_name, grantee, privilege_type;

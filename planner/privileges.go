@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
@@ -35,6 +36,7 @@ type relation struct {
 	definition   string // a plain view's CREATE VIEW, as its owner wrote it
 	cols         []string
 	colsLoaded   bool
+	loc          int32 // where the statement names it (-1: unknown)
 }
 
 type relKind int
@@ -79,6 +81,9 @@ type privCheck struct {
 	rels  map[string]*relation
 	needs map[string]map[string]map[string]bool
 	order []string
+	// text and offset place error positions (text "" : none).
+	text   string
+	offset int
 	// forView: the statement is a view's definition, checked for its
 	// owner, who must also be able to unmask the masked features it
 	// reads (a view shows them to everyone it is granted to).
@@ -102,10 +107,22 @@ func (s *Session) authorize(ctx context.Context, q *sql.Query) error {
 		return nil
 	}
 	pc := s.newPrivCheck(role, 0)
+	if len(q.AsOf) == 0 && len(q.Versions) == 0 && !q.Erase {
+		pc.text, pc.offset = q.Text, q.Offset // Text is then Original
+	}
 	if err := pc.query(ctx, q); err != nil {
 		return err
 	}
 	return pc.finish(ctx)
+}
+
+// position is the 1-based character position PostgreSQL reports for a
+// parse location (0: none).
+func (pc *privCheck) position(loc int32) int {
+	if pc.text == "" || loc < 0 || int(loc) > len(pc.text) {
+		return 0
+	}
+	return utf8.RuneCountInString(pc.text[:loc]) + 1 + pc.offset
 }
 
 // query checks a parsed statement: its tree and the AS OF times, which
@@ -725,10 +742,10 @@ func (pc *privCheck) resolve(ctx context.Context, rv *pg_query.RangeVar) (*relat
 	}
 	qn := sql.QualifiedName{Schema: rv.Schemaname, Name: rv.Relname}
 	if g := pc.s.lookupGroup(qn); g != nil {
-		return &relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g}, nil
+		return &relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g, loc: rv.Location}, nil
 	}
 	if v := pc.s.lookupFeatureView(qn); v != nil {
-		return &relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v}, nil
+		return &relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v, loc: rv.Location}, nil
 	}
 	if rv.Schemaname == "" && pgRelations[rv.Relname] {
 		return nil, nil
@@ -737,7 +754,7 @@ func (pc *privCheck) resolve(ctx context.Context, rv *pg_query.RangeVar) (*relat
 	if err != nil || d == nil || d.temp {
 		return nil, err
 	}
-	rel := &relation{kind: relTable, schema: d.schema, name: d.name, owner: pc.s.p.catalog.BootstrapRole()}
+	rel := &relation{kind: relTable, schema: d.schema, name: d.name, owner: pc.s.p.catalog.BootstrapRole(), loc: rv.Location}
 	if d.view {
 		rel.kind = relView
 	}
@@ -836,6 +853,11 @@ func (pc *privCheck) finish(ctx context.Context) error {
 	for _, k := range pc.order {
 		rel := pc.rels[k]
 		if err := pc.mayUseSchema(rel.schema); err != nil {
+			if e, ok := err.(*pgerror.Error); ok && rel.loc >= 0 {
+				if p := pc.position(rel.loc); p > 0 {
+					e.Position = p
+				}
+			}
 			return err
 		}
 		for _, priv := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"} {
@@ -965,7 +987,13 @@ func (pc *privCheck) mayCreateIn(rv *pg_query.RangeVar) error {
 	if rv == nil || rv.Relpersistence == "t" || rv.Catalogname == "temp" || rv.Schemaname == "pg_temp" {
 		return nil // temporary objects: PUBLIC has TEMPORARY
 	}
-	return pc.s.mayCreateInSchema(pc.role, pc.schemaFor(rv.Schemaname))
+	err := pc.s.mayCreateInSchema(pc.role, pc.schemaFor(rv.Schemaname))
+	if e, ok := err.(*pgerror.Error); ok {
+		if p := pc.position(rv.Location); p > 0 {
+			e.Position = p
+		}
+	}
+	return err
 }
 
 func (pc *privCheck) schemaFor(schema string) string {

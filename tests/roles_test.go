@@ -16,9 +16,29 @@ var roleDiffs = []struct{ pg, fh, why string }{} // none: every line matches
 // through psql and compares the output with what PostgreSQL 15 printed
 // (testdata/psql_pg15/roles.pg15.out, recorded with -record-pg15).
 func TestRolesMatchPostgres(t *testing.T) {
+	comparePostgres15(t, "roles", roleDiffs)
+}
+
+// privilegeDiffs are the lines of privileges.sql where featurehouse may
+// print what PostgreSQL 15 does not, each with the reason.
+var privilegeDiffs = []struct{ pg, fh, why string }{}
+
+// TestPrivilegesMatchPostgres runs GRANT and REVOKE on tables, views,
+// columns and schemas, reads and writes through SET ROLE, the
+// has_*_privilege functions, \dp and information_schema's grant views
+// through psql and compares the output with PostgreSQL 15's
+// (testdata/psql_pg15/privileges.pg15.out).
+func TestPrivilegesMatchPostgres(t *testing.T) {
+	comparePostgres15(t, "privileges", privilegeDiffs)
+}
+
+// comparePostgres15 runs testdata/psql_pg15/<name>.sql through psql
+// against featurehouse and compares it line by line with what PostgreSQL
+// 15 printed (<name>.pg15.out, recorded with -record-pg15).
+func comparePostgres15(t *testing.T, name string, diffs []struct{ pg, fh, why string }) {
 	dir := filepath.Join(repoRoot(t), "tests", "testdata", "psql_pg15")
-	script := filepath.Join(dir, "roles.sql")
-	fixture := filepath.Join(dir, "roles.pg15.out")
+	script := filepath.Join(dir, name+".sql")
+	fixture := filepath.Join(dir, name+".pg15.out")
 	empty := filepath.Join(t.TempDir(), "empty.sql")
 	if err := os.WriteFile(empty, []byte("SELECT 1;\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -45,7 +65,7 @@ func TestRolesMatchPostgres(t *testing.T) {
 			continue
 		}
 		known := false
-		for _, d := range roleDiffs {
+		for _, d := range diffs {
 			if wl[i] == d.pg && gl[i] == d.fh {
 				known = true
 			}
