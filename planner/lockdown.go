@@ -72,8 +72,31 @@ func (s *Session) lockdown(q *sql.Query) error {
 	if q == nil || q.Tree == nil || s.isSuperuser() {
 		return nil
 	}
+	if err := s.lockdownTree(q.Tree); err != nil {
+		return err
+	}
+	// AS OF and KNOWN AT times are cut out of the tree before it is
+	// parsed; they are SQL too.
+	for _, a := range q.AsOf {
+		for _, expr := range []string{a.Expr, a.KnownAt} {
+			if strings.TrimSpace(expr) == "" {
+				continue
+			}
+			tree, err := pg_query.Parse("SELECT " + expr)
+			if err != nil {
+				continue // not SQL: DuckDB never sees it either
+			}
+			if err := s.lockdownTree(tree); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Session) lockdownTree(tree proto.Message) error {
 	var err error
-	sql.Walk(q.Tree, func(m proto.Message) bool {
+	sql.Walk(tree, func(m proto.Message) bool {
 		if err != nil {
 			return false
 		}

@@ -3,6 +3,8 @@ package planner
 import (
 	"context"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/featurehouse/featurehouse/sql"
 )
 
@@ -11,6 +13,7 @@ import (
 // of the group or view (CREATE on the schema for new ones).
 func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) error {
 	role := s.currentRole()
+	s.rememberPrepare(parsed)
 	if parsed == nil || s.roleIsSuper(role) {
 		return nil
 	}
@@ -23,6 +26,11 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 	}
 	switch st := parsed.(type) {
 	case *sql.Query:
+		// Planned statements were locked down when planned; a prepared
+		// one may now run as another role (SET ROLE).
+		if err := s.lockdown(st); err != nil {
+			return err
+		}
 		return s.authorize(ctx, st)
 	case *sql.CreateFeatureGroup:
 		return s.mayCreateInSchema(role, pc.schemaFor(st.Name.Schema))
@@ -104,4 +112,26 @@ func (st *Statement) authorized(ctx context.Context) error {
 	}
 	st.authRole, st.authGen = role, gen
 	return nil
+}
+
+// rememberPrepare keeps the query of SQL-level PREPARE, so that EXECUTE
+// checks it for the role that executes it (DuckDB keeps the statement).
+func (s *Session) rememberPrepare(parsed sql.Statement) {
+	q, ok := parsed.(*sql.Query)
+	if !ok || q.Tree == nil || len(q.Tree.Stmts) == 0 {
+		return
+	}
+	if ps := q.Tree.Stmts[0].Stmt.GetPrepareStmt(); ps != nil {
+		if s.sqlPrepared == nil {
+			s.sqlPrepared = map[string]sqlPrepared{}
+		}
+		s.sqlPrepared[ps.Name] = sqlPrepared{query: ps.Query, role: s.currentRole()}
+	}
+}
+
+// sqlPrepared is a SQL-level prepared statement's query and the role it
+// was planned (and masked) for.
+type sqlPrepared struct {
+	query *pg_query.Node
+	role  string
 }

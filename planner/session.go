@@ -43,9 +43,10 @@ type Session struct {
 	stmtSeq      int64                 // statements executed, for ROLLBACK TO SAVEPOINT
 	cursorSeq    int
 
-	pendingOnline []onlineOp       // online changes of the open transaction, applied at COMMIT
-	onlineMissed  []*catalog.Group // groups whose transaction writes could not be read for the online store
-	privDirty     bool             // the transaction changed privileges or owners (grant.go)
+	pendingOnline []onlineOp             // online changes of the open transaction, applied at COMMIT
+	onlineMissed  []*catalog.Group       // groups whose transaction writes could not be read for the online store
+	privDirty     bool                   // the transaction changed privileges or owners (grant.go)
+	sqlPrepared   map[string]sqlPrepared // SQL-level PREPARE name → query (privileges_stmt.go)
 }
 
 func newSession(p *Planner, conn *duckdb.Conn, info SessionInfo) *Session {
