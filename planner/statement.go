@@ -40,7 +40,12 @@ type Statement struct {
 	// privileges were last checked for (privileges_stmt.go).
 	authRole string
 	authGen  int64
-	planRole string // the role the plan was made for (replan.go)
+	// audited: the features the statement reads and writes, for the
+	// audit log, worked out once per catalog generation.
+	auditRead, auditWritten []string
+	auditGen                int64
+	auditDone               bool
+	planRole                string // the role the plan was made for (replan.go)
 }
 
 // plan is how a statement runs.
@@ -347,7 +352,7 @@ func (st *Statement) auditResult(res any, err error, start time.Time) {
 	q, _ := st.parsed.(*sql.Query)
 	text := st.parsed.SQL()
 	if err != nil {
-		s.audit(q, text, "", -1, err, start)
+		s.audit(q, text, "", -1, err, start, st.auditFeatures)
 		return
 	}
 	switch r := res.(type) {
@@ -355,19 +360,19 @@ func (st *Statement) auditResult(res any, err error, start time.Time) {
 		if r.Empty {
 			return
 		}
-		s.audit(q, text, tagVerb(r.Tag), tagRows(r.Tag), nil, start)
+		s.audit(q, text, tagVerb(r.Tag), tagRows(r.Tag), nil, start, st.auditFeatures)
 	case *RowResult:
 		prev := r.onDone
 		r.onDone = func() {
 			if prev != nil {
 				prev()
 			}
-			s.audit(q, text, r.tagVerb, r.rows.Count(), nil, start)
+			s.audit(q, text, r.tagVerb, r.rows.Count(), nil, start, st.auditFeatures)
 		}
 	case *staticRows:
-		s.audit(q, text, tagVerb(r.Tag()), int64(len(r.rows)), nil, start)
+		s.audit(q, text, tagVerb(r.Tag()), int64(len(r.rows)), nil, start, st.auditFeatures)
 	default:
-		s.audit(q, text, "COPY", -1, nil, start)
+		s.audit(q, text, "COPY", -1, nil, start, st.auditFeatures)
 	}
 }
 
@@ -394,4 +399,16 @@ func tagRows(tag string) int64 {
 		return -1
 	}
 	return n
+}
+
+// auditFeatures lists the features st reads and writes (cached: a
+// prepared statement run many times walks its tree once).
+func (st *Statement) auditFeatures() ([]string, []string) {
+	gen := st.s.p.catalog.Generation()
+	if !st.auditDone || st.auditGen != gen {
+		q, _ := st.parsed.(*sql.Query)
+		st.auditRead, st.auditWritten = st.s.auditFeatures(q)
+		st.auditGen, st.auditDone = gen, true
+	}
+	return st.auditRead, st.auditWritten
 }

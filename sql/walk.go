@@ -26,18 +26,24 @@ func walk(m protoreflect.Message, visit func(proto.Message) bool) {
 	if !visit(m.Interface()) {
 		return
 	}
-	fields := m.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
-			continue
+	// Range visits only the populated fields: a pg_query Node is a oneof
+	// of some 250 kinds, and asking each field whether it is set made a
+	// walk cost tens of microseconds per node. The fields are then put in
+	// declaration order, which callers rely on.
+	var small [8]protoreflect.FieldDescriptor
+	fields := small[:0]
+	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
+			if !fd.IsMap() { // pg_query's tree has no maps
+				fields = append(fields, fd)
+			}
 		}
-		if fd.IsMap() {
-			continue // pg_query's tree has no maps
-		}
-		if !m.Has(fd) {
-			continue
-		}
+		return true
+	})
+	if len(fields) > 1 {
+		sort.Slice(fields, func(i, j int) bool { return fields[i].Index() < fields[j].Index() })
+	}
+	for _, fd := range fields {
 		v := m.Get(fd)
 		if fd.IsList() {
 			l := v.List()

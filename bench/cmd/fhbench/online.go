@@ -34,18 +34,21 @@ const blFeatures = 50
 // Peers of B1-B3, in the order the tables list them.
 const (
 	peerFhMem        = "fh-memory"
+	peerFhMemReader  = "fh-memory-reader"
 	peerFhRedis      = "fh-redis"
 	peerFhRedisCache = "fh-redis-cache"
 	peerPG           = "postgresql"
 	peerRedis        = "redis-direct"
 )
 
-var onlinePeers = []string{peerFhMem, peerFhRedis, peerFhRedisCache, peerPG, peerRedis}
+var onlinePeers = []string{peerFhMem, peerFhMemReader, peerFhRedis, peerFhRedisCache, peerPG, peerRedis}
 
 // fhPeers are the featurehouse servers among the peers.
 var fhPeers = []string{peerFhMem, peerFhRedis, peerFhRedisCache}
 
-func isFh(p string) bool { return p == peerFhMem || p == peerFhRedis || p == peerFhRedisCache }
+func isFh(p string) bool {
+	return p == peerFhMem || p == peerFhMemReader || p == peerFhRedis || p == peerFhRedisCache
+}
 
 // usesRedis: the peer's answers come from the Redis server.
 func usesRedis(p string) bool { return p == peerFhRedis || p == peerFhRedisCache }
@@ -54,6 +57,8 @@ func onlineLabel(p string) string {
 	switch p {
 	case peerFhMem:
 		return "featurehouse, embedded store (memory://)"
+	case peerFhMemReader:
+		return "featurehouse, embedded store, as a role granted SELECT (privilege checks on)"
 	case peerFhRedis:
 		return "featurehouse, Redis store"
 	case peerFhRedisCache:
@@ -235,6 +240,14 @@ func benchOnline(ctx context.Context, rep *report, pg *pgServer, which map[strin
 			or.fhIdleKB[p] = st["VmRSS"]
 		}
 	}
+	if s, ok := env.fh[peerFhMem]; ok {
+		// The same server as fh-memory, queried by a non-superuser role
+		// (granted SELECT in load), so that the privilege checks count.
+		env.fh[peerFhMemReader] = s
+		env.urls[peerFhMemReader] = strings.Replace(s.url(), "featurehouse@", "reader@", 1)
+	} else {
+		or.skipped[peerFhMemReader] = "no embedded-store server"
+	}
 	for _, p := range onlinePeers {
 		if _, skip := or.skipped[p]; !skip {
 			env.peers = append(env.peers, p)
@@ -315,12 +328,20 @@ func firstWords(q string) string {
 // seconds are reported only as context).
 func (e *onlineEnv) load(ctx context.Context, csvPath string) error {
 	n := int64(e.o.entities)
-	for _, p := range e.peers {
+	for _, p := range append([]string(nil), e.peers...) {
 		t0 := time.Now()
 		var err error
 		switch p {
 		case peerFhMem, peerFhRedis, peerFhRedisCache:
 			err = e.loadFH(ctx, p, csvPath, n)
+		case peerFhMemReader:
+			if err = e.grantReader(ctx); err != nil {
+				// A build without privileges: no such peer.
+				logf("B1-B3: skipping %s: %v", p, err)
+				e.rep.skipped[p] = err.Error()
+				e.dropPeer(p)
+				continue
+			}
 		case peerPG:
 			err = e.loadPG(ctx, csvPath, n)
 		case peerRedis:
@@ -331,6 +352,31 @@ func (e *onlineEnv) load(ctx context.Context, csvPath string) error {
 		}
 		e.rep.loadSeconds[p] = time.Since(t0).Seconds()
 		logf("B1-B3: loaded %s in %.1fs", p, e.rep.loadSeconds[p])
+	}
+	return nil
+}
+
+func (e *onlineEnv) dropPeer(p string) {
+	for i, x := range e.peers {
+		if x == p {
+			e.peers = append(e.peers[:i], e.peers[i+1:]...)
+			return
+		}
+	}
+}
+
+// grantReader makes the role fh-memory-reader queries as: LOGIN, SELECT
+// on the feature group, nothing else.
+func (e *onlineEnv) grantReader(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, e.fh[peerFhMem].url())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{"DROP ROLE IF EXISTS reader", "CREATE ROLE reader LOGIN", "GRANT SELECT ON FEATURE GROUP bl TO reader"} {
+		if err := conn.PgConn().Exec(ctx, q).Close(); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
 	}
 	return nil
 }
@@ -630,7 +676,7 @@ func (e *onlineEnv) scrape(p string) (servingCounters, error) {
 // and its children).
 func (e *onlineEnv) serverPIDs(p string) []int {
 	switch p {
-	case peerFhMem:
+	case peerFhMem, peerFhMemReader:
 		return []int{e.fh[p].pid()}
 	case peerFhRedis, peerFhRedisCache:
 		return []int{e.fh[p].pid(), e.redis.pid}
