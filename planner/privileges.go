@@ -491,6 +491,9 @@ func (pc *privCheck) fromItemDeferred(ctx context.Context, n *pg_query.Node, sc 
 			sc.items = append(sc.items, scopeItem{alias: j.Alias.Aliasname})
 		}
 	case *pg_query.Node_RangeFunction:
+		if err := pc.featureFunctions(ctx, f.RangeFunction); err != nil {
+			return err
+		}
 		*deferred = append(*deferred, listNode(f.RangeFunction.Functions))
 		alias := ""
 		if f.RangeFunction.Alias != nil {
@@ -1109,6 +1112,45 @@ func (pc *privCheck) viewUnmasks(ctx context.Context, rel *relation, cols map[st
 			return pgerror.New(pgerror.InsufficientPrivilege, `permission denied to read masked feature "%s.%s" in a view`, g.Name, f.Name).
 				WithDetail("A view runs with its owner's rights; role \"%s\" reads \"%s\" masked.", pc.role, f.Name).
 				WithHint("GRANT UNMASK (%s) ON %s TO %s, or leave the feature out of the view.", f.Name, g.Name, pc.role)
+		}
+	}
+	return nil
+}
+
+// featureFunctions: feature_usage('g.f') tells who read a feature, from
+// the audit log: it needs SELECT on the feature.
+func (pc *privCheck) featureFunctions(ctx context.Context, rf *pg_query.RangeFunction) error {
+	for _, fn := range rf.Functions {
+		items := fn.GetList().GetItems()
+		if len(items) == 0 {
+			continue
+		}
+		fc := items[0].GetFuncCall()
+		if fc == nil || len(fc.Args) != 1 {
+			continue
+		}
+		names := funcNames(fc)
+		if len(names) == 0 || names[len(names)-1] != "feature_usage" {
+			continue
+		}
+		c := fc.Args[0].GetAConst()
+		if c == nil || c.GetSval() == nil {
+			continue
+		}
+		parts := strings.Split(c.GetSval().Sval, ".")
+		if len(parts) < 2 {
+			continue
+		}
+		rv := &pg_query.RangeVar{Relname: parts[len(parts)-2], Location: -1}
+		if len(parts) > 2 {
+			rv.Schemaname = parts[len(parts)-3]
+		}
+		rel, err := pc.resolve(ctx, rv)
+		if err != nil {
+			return err
+		}
+		if rel != nil {
+			pc.need(rel, "SELECT", parts[len(parts)-1])
 		}
 	}
 	return nil

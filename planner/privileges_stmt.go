@@ -6,6 +6,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/featurehouse/featurehouse/sql"
+	"github.com/featurehouse/featurehouse/sql/pgerror"
 )
 
 // authorizeStatement checks what a statement needs of the current role:
@@ -33,8 +34,14 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 		}
 		return s.authorize(ctx, st)
 	case *sql.CreateFeatureGroup:
+		if err := s.mayGiveTo(role, st.Options["owner"]); err != nil {
+			return err
+		}
 		return s.mayCreateInSchema(role, pc.schemaFor(st.Name.Schema))
 	case *sql.AlterFeatureGroup:
+		if err := s.mayGiveTo(role, st.SetOptions["owner"]); err != nil {
+			return err
+		}
 		return ownGroup(st.Name)
 	case *sql.DropFeatureGroup:
 		for _, n := range st.Names {
@@ -73,6 +80,9 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 			return pc.finish(ctx)
 		}
 	case *sql.CreateFeatureView:
+		if err := s.mayGiveTo(role, st.Options["owner"]); err != nil {
+			return err
+		}
 		if err := s.mayCreateInSchema(role, pc.schemaFor(st.Name.Schema)); err != nil {
 			return err
 		}
@@ -134,4 +144,14 @@ func (s *Session) rememberPrepare(parsed sql.Statement) {
 type sqlPrepared struct {
 	query *pg_query.Node
 	role  string
+}
+
+// mayGiveTo: the owner option may name only a role the current one is a
+// member of, as ALTER ... OWNER TO requires in PostgreSQL (an object owned
+// by a superuser would run views with a superuser's rights).
+func (s *Session) mayGiveTo(role, owner string) error {
+	if owner == "" || owner == role || s.roleIsSuper(role) || s.p.catalog.IsMemberOf(role, owner, false) {
+		return nil
+	}
+	return pgerror.New(pgerror.InsufficientPrivilege, `must be member of role "%s"`, owner)
 }

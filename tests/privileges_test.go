@@ -104,6 +104,8 @@ func matrixRoutes() []matrixRoute {
 			cells: []string{"true", "true", "false", "true", "true", "false", "false"}},
 		{name: "has_column_privilege", sql: `SELECT has_column_privilege('people', 'age', 'SELECT')`,
 			cells: []string{"true", "true", "true", "true", "true", "false", "false"}},
+		{name: "feature_usage", sql: `SELECT reads >= 0 FROM feature_usage('people.ssn')`,
+			cells: []string{"true", "true", deny, "true", "true", deny, deny}},
 		{name: "internal storage", sql: `SELECT * FROM fh_internal.all_1`,
 			cells: []string{"", "", deny, deny, deny, deny, deny}},
 		{name: "internal unflushed rows", sql: `SELECT * FROM fh_internal.unflushed_1`,
@@ -188,6 +190,9 @@ func runRoleMatrix(t *testing.T, srv *Server) {
 	_, err = conns["analyst"].Exec(ctx, `CREATE VIEW leak2 AS SELECT ssn FROM people`)
 	wantPgErr(t, err, deny, `permission denied to read masked feature "people.ssn" in a view`)
 	Exec(t, conns["analyst"], `CREATE VIEW ages AS SELECT user_id, age FROM people`)
+	// The owner option names only a role one is a member of.
+	_, err = conns["analyst"].Exec(ctx, `CREATE FEATURE GROUP mine (k BIGINT ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v INTEGER) WITH (owner = 'featurehouse')`)
+	wantPgErr(t, err, deny, `must be member of role "featurehouse"`)
 	// REVOKE takes effect on a prepared statement at its next execution.
 	reader := conns["reader"]
 	if _, err := reader.Prepare(ctx, "age1", `SELECT age FROM people WHERE user_id = $1`); err != nil {
