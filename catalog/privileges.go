@@ -40,6 +40,15 @@ var privilegesDDL = []string{
 		grantor VARCHAR NOT NULL,
 		is_grantable BOOLEAN NOT NULL
 	)`,
+	// ALTER DEFAULT PRIVILEGES: grants given to every relation role_name
+	// creates (in schema_name; '' for every schema).
+	`CREATE TABLE IF NOT EXISTS feature_store.default_privileges (
+		role_name VARCHAR NOT NULL,
+		schema_name VARCHAR NOT NULL,
+		grantee VARCHAR NOT NULL,
+		privilege_type VARCHAR NOT NULL,
+		is_grantable BOOLEAN NOT NULL
+	)`,
 	`CREATE TABLE IF NOT EXISTS feature_store.object_owners (
 		object_type VARCHAR NOT NULL,
 		schema_name VARCHAR NOT NULL,
@@ -367,8 +376,70 @@ func (c *Catalog) privilegeDependents(role string) string {
 func renamePrivilegeRole(ctx context.Context, conn *duckdb.Conn, old, new string) error {
 	for _, q := range []string{`UPDATE feature_store.privileges SET grantee = ? WHERE grantee = ?`,
 		`UPDATE feature_store.privileges SET grantor = ? WHERE grantor = ?`,
-		`UPDATE feature_store.object_owners SET owner = ? WHERE owner = ?`} {
+		`UPDATE feature_store.object_owners SET owner = ? WHERE owner = ?`,
+		`UPDATE feature_store.default_privileges SET role_name = ? WHERE role_name = ?`,
+		`UPDATE feature_store.default_privileges SET grantee = ? WHERE grantee = ?`} {
 		if _, err := conn.Exec(ctx, q, new, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetDefaultPrivilege adds (grant) or removes a default privilege.
+func SetDefaultPrivilege(ctx context.Context, conn *duckdb.Conn, role, schema, grantee, privilege string, grantable, grant, optionOnly bool) error {
+	del := `DELETE FROM feature_store.default_privileges WHERE role_name = ? AND schema_name = ? AND grantee = ? AND privilege_type = ?`
+	if optionOnly {
+		del = `UPDATE feature_store.default_privileges SET is_grantable = false WHERE role_name = ? AND schema_name = ? AND grantee = ? AND privilege_type = ?`
+	}
+	if _, err := conn.Exec(ctx, del, role, schema, grantee, privilege); err != nil {
+		return fmt.Errorf("catalog: default privileges: %w", err)
+	}
+	if !grant {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO feature_store.default_privileges VALUES (?, ?, ?, ?, ?)`, role, schema, grantee, privilege, grantable); err != nil {
+		return fmt.Errorf("catalog: default privileges: %w", err)
+	}
+	return nil
+}
+
+// ApplyDefaultPrivileges grants what ALTER DEFAULT PRIVILEGES set for
+// owner (in schema or everywhere) on a relation owner just created.
+func ApplyDefaultPrivileges(ctx context.Context, conn *duckdb.Conn, schema, name, owner string, ownerPrivileges []string) error {
+	// The schema's defaults first, then the global ones, each in the
+	// order they were set (the order PostgreSQL's ACL shows).
+	rows, err := conn.Query(ctx, `SELECT grantee, privilege_type, bool_or(is_grantable) FROM feature_store.default_privileges
+		WHERE role_name = ? AND schema_name IN ('', ?) GROUP BY grantee, privilege_type
+		ORDER BY min(CASE WHEN schema_name = '' THEN 1 ELSE 0 END), min(rowid)`, owner, schema)
+	if err != nil {
+		return fmt.Errorf("catalog: default privileges: %w", err)
+	}
+	var grants []Grant
+	for {
+		r, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("catalog: default privileges: %w", err)
+		}
+		grants = append(grants, Grant{ObjectType: ObjRelation, Schema: schema, Object: name, Grantee: r[0].(string),
+			Privilege: r[1].(string), Grantor: owner, Grantable: r[2].(bool)})
+	}
+	rows.Close()
+	if len(grants) == 0 {
+		return nil
+	}
+	if err := EnsureOwnerGrants(ctx, conn, schema, name, owner, ownerPrivileges); err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if g.Grantee == owner {
+			continue
+		}
+		if err := AddGrant(ctx, conn, g); err != nil {
 			return err
 		}
 	}

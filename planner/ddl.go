@@ -101,6 +101,10 @@ func (s *Session) createFeatureGroup(ctx context.Context, stmt *sql.CreateFeatur
 	if !created {
 		s.notify(&pgerror.Error{Severity: "NOTICE", Code: pgerror.DuplicateTable,
 			Message: `feature group "` + stmt.Name.Name + `" already exists, skipping`})
+	} else if g := s.p.catalog.Lookup(ng.Schema, ng.Name); g != nil {
+		if err := s.applyDefaultPrivileges(ctx, g.Schema, g.Name, g.Owner); err != nil { // default_privileges.go
+			return "", err
+		}
 	}
 	return "CREATE FEATURE GROUP", nil
 }

@@ -162,6 +162,8 @@ func (s *Session) createFeatureView(ctx context.Context, stmt *sql.CreateFeature
 	if !created {
 		s.notify(&pgerror.Error{Severity: "NOTICE", Code: pgerror.DuplicateTable,
 			Message: fmt.Sprintf(`relation "%s" already exists, skipping`, stmt.Name.Name)})
+	} else if err := s.applyDefaultPrivileges(ctx, v.Schema, v.Name, v.Owner); err != nil { // default_privileges.go
+		return "", err
 	}
 	return "CREATE FEATURE VIEW", nil
 }

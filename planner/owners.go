@@ -40,7 +40,10 @@ func (s *Session) planOwnership(ctx context.Context, q *sql.Query) *ownershipCha
 		}
 		schema := pc.schemaFor(rv.Schemaname)
 		return &ownershipChange{apply: func(ctx context.Context) error {
-			return catalog.SetObjectOwner(ctx, s.conn, catalog.ObjectOwner{ObjectType: catalog.ObjRelation, Schema: schema, Object: rv.Relname, Owner: role, Definition: def})
+			if err := catalog.SetObjectOwner(ctx, s.conn, catalog.ObjectOwner{ObjectType: catalog.ObjRelation, Schema: schema, Object: rv.Relname, Owner: role, Definition: def}); err != nil {
+				return err
+			}
+			return catalog.ApplyDefaultPrivileges(ctx, s.conn, schema, rv.Relname, role, relationPrivileges)
 		}}
 	}
 	switch n := q.Tree.Stmts[0].Stmt.Node.(type) {

@@ -250,6 +250,23 @@ FROM (SELECT p.schema_name, p.object_name, p.column_name, p.grantee, p.grantor, 
       GROUP BY ALL) g
 GROUP BY ALL;
 
+-- ALTER DEFAULT PRIVILEGES (feature_store.default_privileges): for every
+-- schema, the ACL starts from the owner's own entry, as PostgreSQL's.
+CREATE OR REPLACE VIEW {{cat}}.main.pg_default_acl AS
+SELECT CAST(1000000 + row_number() OVER (ORDER BY d.role_name, d.schema_name) AS BIGINT) AS oid,
+       coalesce(r.oid, CAST(0 AS BIGINT)) AS defaclrole, coalesce(n.oid, CAST(0 AS BIGINT)) AS defaclnamespace,
+       'r' AS defaclobjtype,
+       CASE WHEN d.schema_name = '' THEN list_prepend(d.role_name || '=arwdDxt/' || d.role_name, d.acl) ELSE d.acl END AS defaclacl
+FROM (SELECT g.role_name, g.schema_name,
+             list(CASE WHEN g.grantee = 'PUBLIC' THEN '' ELSE g.grantee END || '=' || g.letters || '/' || g.role_name ORDER BY g.ord) AS acl
+      FROM (SELECT p.role_name, p.schema_name, p.grantee, min(p.rowid) AS ord,
+                   string_agg(l.letter || CASE WHEN p.is_grantable THEN '*' ELSE '' END, '' ORDER BY l.pos) AS letters
+            FROM {{db}}.feature_store.default_privileges p JOIN {{cat}}.main.fh_acl_letters l ON l.priv = p.privilege_type
+            GROUP BY ALL) g
+      GROUP BY ALL) d
+LEFT JOIN {{db}}.feature_store.roles r ON r.rolname = d.role_name
+LEFT JOIN {{cat}}.main.pg_namespace n ON n.nspname = d.schema_name;
+
 CREATE OR REPLACE VIEW {{cat}}.main.pg_attribute AS
 SELECT a.attrelid, a.attname, a.atttypid, -1 AS attstattarget, coalesce(y.typlen, -1) AS attlen, a.attnum,
        CASE WHEN y.typcategory = 'A' THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff, a.atttypmod,
@@ -485,7 +502,8 @@ SELECT oid AS fhp_oid, CASE WHEN proretset THEN 'TABLE' ELSE 'anyelement' END AS
 FROM {{cat}}.main.pg_proc;
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_get_userbyid(_r) AS
-    coalesce(MAP {10: {{superuser}}, 6171: 'pg_database_owner'}[CAST(_r AS INTEGER)], 'unknown (OID=' || _r || ')');
+    coalesce((SELECT max(rolname) FROM {{db}}.feature_store.roles WHERE oid = CAST(_r AS BIGINT)),
+             MAP {10: {{superuser}}, 6171: 'pg_database_owner'}[CAST(_r AS INTEGER)], 'unknown (OID=' || _r || ')');
 
 CREATE OR REPLACE MACRO {{cat}}.main.pg_table_is_visible(_rel) AS
     (SELECT map(list(fhv_oid), list(fhv_visible)) FROM {{cat}}.main.fh_visible)[CAST(_rel AS BIGINT)];

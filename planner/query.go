@@ -98,8 +98,7 @@ func (s *Session) planQuery(ctx context.Context, q *sql.Query, paramTypes []uint
 	case *pg_query.Node_GrantStmt:
 		return s.grantPlan(q, n.GrantStmt), nil // grant.go
 	case *pg_query.Node_AlterDefaultPrivilegesStmt:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "ALTER DEFAULT PRIVILEGES is not supported").
-			WithHint("Grant on the objects once they exist, or on ALL TABLES IN SCHEMA.")
+		return s.defaultPrivilegesPlan(n.AlterDefaultPrivilegesStmt), nil // default_privileges.go
 	case *pg_query.Node_DeclareCursorStmt:
 		return s.declarePlan(ctx, q, n.DeclareCursorStmt)
 	case *pg_query.Node_FetchStmt:

@@ -142,3 +142,18 @@ GRANT ALL ON ALL TABLES IN SCHEMA private TO writer;
 SELECT has_table_privilege('writer', 'private.secrets', 'DELETE') AS w_del, has_table_privilege('writer', 'private.mine', 'TRUNCATE') AS w_trunc;
 DROP ROLE nobody;
 \echo :LAST_ERROR_SQLSTATE
+ALTER DEFAULT PRIVILEGES FOR ROLE reader GRANT SELECT ON TABLES TO nobody;
+ALTER DEFAULT PRIVILEGES FOR ROLE reader IN SCHEMA private GRANT INSERT, UPDATE ON TABLES TO writer WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES FOR ROLE nosuch GRANT SELECT ON TABLES TO nobody;
+\echo :LAST_ERROR_SQLSTATE
+\ddp
+SET ROLE reader;
+CREATE TABLE private.later (x integer);
+ALTER DEFAULT PRIVILEGES FOR ROLE writer GRANT SELECT ON TABLES TO reader;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+\dp private.later
+SELECT has_table_privilege('nobody', 'private.later', 'SELECT') AS n_sel, has_table_privilege('writer', 'private.later', 'UPDATE') AS w_upd,
+       has_table_privilege('writer', 'private.later', 'DELETE') AS w_del;
+ALTER DEFAULT PRIVILEGES FOR ROLE reader REVOKE SELECT ON TABLES FROM nobody;
+\ddp
