@@ -109,6 +109,10 @@ func TestEngineLockdown(t *testing.T) {
 		`SELECT pg_catalog.read_text(` + s + `)`,
 		`SELECT * FROM "read_text"(` + s + `)`,
 		`SELECT * FROM READ_TEXT(` + s + `)`,
+		// AS OF and KNOWN AT times are cut out before pg_query parses.
+		`SELECT * FROM lg AS OF (SELECT TIMESTAMPTZ '2024-02-01' + length(content) * INTERVAL '1 second' FROM read_text(` + s + `))`,
+		`SELECT * FROM lg AS OF now() KNOWN AT (SELECT now() - length(content) * INTERVAL '1 second' FROM read_text(` + s + `))`,
+		`SELECT l.id FROM lt l JOIN lg AS OF (SELECT max(TIMESTAMPTZ '2024-02-01') FROM read_text(` + s + `)) g USING (id)`,
 	}
 	ran := 0
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeDescribeExec} {
