@@ -25,6 +25,9 @@ var pythonClients = []struct {
 	{"sqlalchemy_scenario.py", "sqlalchemy, pandas", func(s *Server) string {
 		return fmt.Sprintf("postgresql://featurehouse@127.0.0.1:%d/featurehouse", s.Port)
 	}},
+	{"privileges_scenario.py", "psycopg2, pandas, sqlalchemy", func(s *Server) string {
+		return fmt.Sprintf("host=127.0.0.1 port=%d user=featurehouse dbname=featurehouse", s.Port)
+	}},
 }
 
 // TestPythonClients runs psycopg2 2.9, psycopg 3.1 and SQLAlchemy 1.4 +
