@@ -49,6 +49,9 @@ func Open(ctx context.Context, engine *duckdb.Engine) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: create system tables: %w", err)
 		}
 	}
+	if err := ensurePredefinedRoles(ctx, conn); err != nil {
+		return nil, err
+	}
 	if err := c.load(ctx, conn); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,43 @@ type Membership struct {
 // BootstrapRoleOID is the first superuser's OID, as in PostgreSQL.
 const BootstrapRoleOID = 10
 
+// firstNormalOID is PostgreSQL's FirstNormalObjectId: roles below it other
+// than the bootstrap superuser are predefined.
+const firstNormalOID = 16384
+
+// predefinedRoles are the PostgreSQL 15 predefined roles featurehouse gives
+// a meaning to (the engine lockdown and pg_cancel_backend check them), with
+// PostgreSQL's OIDs. The others (pg_read_all_data, pg_monitor...) are left
+// out: featurehouse would not honour them, and a role that grants nothing
+// would mislead.
+var predefinedRoles = []struct {
+	oid  int64
+	name string
+}{
+	{4200, "pg_signal_backend"},
+	{4569, "pg_read_server_files"},
+	{4570, "pg_write_server_files"},
+	{4571, "pg_execute_server_program"},
+}
+
+// Predefined reports whether r is one of PostgreSQL's predefined roles,
+// which cannot be dropped or altered.
+func (r *Role) Predefined() bool { return r.OID != BootstrapRoleOID && r.OID < firstNormalOID }
+
+// ensurePredefinedRoles creates the predefined roles that are missing: at
+// bootstrap, and in a data directory made by a version without them.
+func ensurePredefinedRoles(ctx context.Context, conn *duckdb.Conn) error {
+	for _, pr := range predefinedRoles {
+		if _, err := conn.Exec(ctx, `INSERT INTO feature_store.roles
+			SELECT ?, ?, false, true, false, false, false, -1, NULL, now()
+			WHERE NOT EXISTS (SELECT 1 FROM feature_store.roles WHERE oid = ? OR rolname = ?)`,
+			pr.oid, pr.name, pr.oid, pr.name); err != nil {
+			return fmt.Errorf("catalog: create role %s: %w", pr.name, err)
+		}
+	}
+	return nil
+}
+
 var rolesDDL = []string{
 	`CREATE SEQUENCE IF NOT EXISTS feature_store.role_oid_seq START 16385`,
 	`CREATE TABLE IF NOT EXISTS feature_store.roles (
@@ -246,9 +283,11 @@ func (c *Catalog) BootstrapSuperuser(ctx context.Context, name, password string)
 		})
 	}
 	return c.roleTx(ctx, func(conn *duckdb.Conn) error {
-		oid := "nextval('feature_store.role_oid_seq')"
-		if len(c.Roles()) == 0 {
-			oid = "10"
+		oid := "10" // the first superuser; predefined roles do not count
+		for _, r := range c.Roles() {
+			if r.OID == BootstrapRoleOID {
+				oid = "nextval('feature_store.role_oid_seq')"
+			}
 		}
 		_, err := conn.Exec(ctx, `INSERT INTO feature_store.roles VALUES (`+oid+`, ?, true, true, true, true, true, -1, ?, now())`, name, pw)
 		return err
@@ -262,6 +301,9 @@ func (c *Catalog) AlterRole(ctx context.Context, name string, ch RoleChange) err
 	r := c.Role(name)
 	if r == nil {
 		return pgerror.New(pgerror.UndefinedObject, `role "%s" does not exist`, name)
+	}
+	if r.Predefined() {
+		return pgerror.New(pgerror.ReservedName, `role name "%s" is reserved`, name).WithDetail("Cannot alter reserved roles.")
 	}
 	if ch.NewName != "" && c.Role(ch.NewName) != nil {
 		return pgerror.New(pgerror.DuplicateObject, `role "%s" already exists`, ch.NewName)
@@ -344,6 +386,9 @@ func (c *Catalog) renameOwner(old, new string) {
 func (c *Catalog) DropRole(ctx context.Context, name string, ifExists bool) (bool, error) {
 	c.ddl.Lock()
 	defer c.ddl.Unlock()
+	if r := c.Role(name); r != nil && r.Predefined() {
+		return false, pgerror.New(pgerror.DependentObjectsStillExist, `cannot drop role %s because it is required by the database system`, name)
+	}
 	r := c.Role(name)
 	if r == nil {
 		if ifExists {

@@ -134,7 +134,7 @@ func defElemString(d *pg_query.DefElem) string {
 func (s *Session) copyPlan(ctx context.Context, q *sql.Query, cs *pg_query.CopyStmt) (plan, error) {
 	if cs.Filename != "" || cs.IsProgram {
 		if cs.IsProgram {
-			return nil, pgerror.New(pgerror.InsufficientPrivilege, "COPY to or from an external program is not allowed")
+			return s.copyProgramPlan(ctx, q, cs) // copy_program.go
 		}
 		if err := s.protectSystemObjects(&pg_query.Node{Node: &pg_query.Node_CopyStmt{CopyStmt: cs}}); err != nil {
 			return nil, err

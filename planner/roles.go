@@ -276,6 +276,10 @@ func (s *Session) mayAlter(target *catalog.Role, ch catalog.RoleChange) error {
 }
 
 func (s *Session) alterRole(ctx context.Context, st *pg_query.AlterRoleStmt) (string, error) {
+	// PostgreSQL checks the name as written before looking the role up.
+	if st.Role != nil && st.Role.Roletype == pg_query.RoleSpecType_ROLESPEC_CSTRING && strings.HasPrefix(st.Role.Rolename, "pg_") {
+		return "", pgerror.New(pgerror.ReservedName, `role name "%s" is reserved`, st.Role.Rolename).WithDetail("Cannot alter reserved roles.")
+	}
 	name, err := roleSpecName(s, st.Role)
 	if err != nil {
 		return "", err
@@ -312,6 +316,12 @@ func (s *Session) renameRole(ctx context.Context, st *pg_query.RenameStmt) (stri
 	}
 	if old == s.currentRole() {
 		return "", pgerror.New(pgerror.FeatureNotSupported, "current user cannot be renamed")
+	}
+	for _, n := range []string{old, st.Newname} {
+		if strings.HasPrefix(n, "pg_") {
+			return "", pgerror.New(pgerror.ReservedName, `role name "%s" is reserved`, n).
+				WithDetail("Role names starting with \"pg_\" are reserved.")
+		}
 	}
 	if isReservedRoleName(st.Newname) {
 		return "", pgerror.New(pgerror.ReservedName, `role name "%s" is reserved`, st.Newname)
@@ -406,7 +416,7 @@ func (s *Session) grantRole(ctx context.Context, st *pg_query.GrantRoleStmt) (st
 					return "", err
 				}
 				if !removed {
-					s.notify(&pgerror.Error{Severity: "WARNING", Code: "01000", Message: `role "` + member + `" has not been granted membership in role "` + role + `" by role "` + s.currentRole() + `"`})
+					s.notify(&pgerror.Error{Severity: "WARNING", Code: "01000", Message: `role "` + member + `" is not a member of role "` + role + `"`})
 				}
 			}
 		}

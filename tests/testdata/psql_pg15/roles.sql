@@ -66,3 +66,37 @@ DROP ROLE alice;
 DROP ROLE IF EXISTS alice, readers;
 DROP ROLE admin2;
 SELECT count(*) FROM pg_roles WHERE rolname IN ('alice', 'bob', 'readers', 'admin', 'admin2');
+-- Predefined roles: there from the start, NOLOGIN, PostgreSQL's OIDs; they
+-- cannot be dropped, altered or renamed, and no other role takes a pg_ name.
+SELECT oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolconnlimit
+FROM pg_roles WHERE rolname IN ('pg_signal_backend', 'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')
+ORDER BY oid;
+\du pg_*_server_*
+DROP ROLE pg_read_server_files;
+\echo :LAST_ERROR_SQLSTATE
+DROP ROLE IF EXISTS pg_signal_backend;
+\echo :LAST_ERROR_SQLSTATE
+ALTER ROLE pg_read_server_files LOGIN;
+\echo :LAST_ERROR_SQLSTATE
+ALTER ROLE pg_execute_server_program PASSWORD 'x';
+\echo :LAST_ERROR_SQLSTATE
+ALTER ROLE pg_nosuch NOLOGIN;
+\echo :LAST_ERROR_SQLSTATE
+ALTER ROLE pg_write_server_files RENAME TO files;
+\echo :LAST_ERROR_SQLSTATE
+CREATE ROLE pg_signal_backend;
+\echo :LAST_ERROR_SQLSTATE
+CREATE ROLE carol LOGIN;
+ALTER ROLE carol RENAME TO pg_carol;
+\echo :LAST_ERROR_SQLSTATE
+GRANT pg_read_server_files, pg_write_server_files TO carol;
+GRANT carol TO pg_signal_backend;
+SELECT r.rolname AS role, m.rolname AS member, a.admin_option
+FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
+WHERE 'carol' IN (r.rolname, m.rolname) ORDER BY 1, 2;
+REVOKE pg_read_server_files FROM carol;
+REVOKE pg_read_server_files FROM carol;
+DROP ROLE carol;
+SELECT count(*) FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid
+WHERE r.rolname IN ('pg_read_server_files', 'pg_write_server_files', 'pg_signal_backend');
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'pg\_%server%' ORDER BY 1;
