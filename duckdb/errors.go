@@ -40,6 +40,9 @@ func TranslateError(err error) error {
 	if !errors.As(err, &de) {
 		return &pgerror.Error{Severity: "ERROR", Code: pgerror.InternalError, Message: err.Error(), Cause: err}
 	}
+	if pe, ok := takeUDFError(de.Msg); ok {
+		return pe
+	}
 	msg := cleanMessage(de.Msg)
 	code := pgerror.InternalError
 	switch de.Type {

@@ -386,7 +386,10 @@ func (r *pgRewriter) funcCall(fc *pg_query.FuncCall) {
 				// (dbt: pg_terminate_backend(pg_backend_pid())) is this
 				// session's pid, as the inner call's own rewrite would give.
 				arg := backendPidCall.ReplaceAllString(r.text[open:argEnd], fmt.Sprint(r.s.info.ProcessID))
-				r.add(edit{start: start, end: close, text: fmt.Sprintf("fh_signal_backend(CAST((%s) AS BIGINT), %t)", arg, name == "pg_terminate_backend")})
+				// The caller's pid: the check of who may signal whom is made
+				// when it runs, for the session's role then (signal.go).
+				r.add(edit{start: start, end: close, text: fmt.Sprintf("fh_signal_backend(CAST((%s) AS BIGINT), %t, %d)",
+					arg, name == "pg_terminate_backend", r.s.info.ProcessID)})
 			}
 		}
 	case name == "pg_backend_pid" && len(fc.Args) == 0:

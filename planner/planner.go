@@ -49,6 +49,8 @@ type Planner struct {
 	// roleSessions counts open sessions per login role (CONNECTION LIMIT).
 	roleMu       sync.Mutex
 	roleSessions map[string]int
+	backends     sync.Map // ProcessID → *Session, for pg_cancel_backend (signal.go)
+	signalConn   atomic.Pointer[func(pid uint32, terminate bool) bool]
 }
 
 // New makes a planner.
@@ -128,6 +130,9 @@ func (p *Planner) NewSession(ctx context.Context, info SessionInfo) (*Session, e
 		return nil, err
 	}
 	p.sessions.Add(1)
+	if info.ProcessID != 0 {
+		p.backends.Store(info.ProcessID, s)
+	}
 	ok = true
 	return s, nil
 }

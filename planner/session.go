@@ -86,6 +86,7 @@ func (s *Session) ParameterStatus() [][2]string {
 // Close ends the session; DuckDB rolls back an open transaction.
 func (s *Session) Close() error {
 	s.p.sessions.Add(-1)
+	s.p.backends.CompareAndDelete(s.info.ProcessID, s)
 	s.p.releaseRoleSlot(s.info.User)
 	return s.conn.Close()
 }

@@ -159,7 +159,7 @@ func TestPredefinedRolesServerFiles(t *testing.T) {
 	// Engine, secret and SQL-from-text functions: no predefined role
 	// grants them.
 	for _, sql := range []string{`SELECT getenv('HOME')`, `SELECT * FROM query('SELECT 1')`, `SELECT * FROM duckdb_settings()`,
-		`SELECT * FROM duckdb_secrets()`, `SELECT fh_signal_backend(1, false)`, `SELECT * FROM enable_logging()`,
+		`SELECT * FROM duckdb_secrets()`, `SELECT fh_signal_backend(1, false, 1)`, `SELECT * FROM enable_logging()`,
 		`SELECT json_execute_serialized_sql('x')`, `SELECT * FROM checkpoint()`} {
 		for _, mode := range modes {
 			_, err := run(sql, mode)

@@ -129,7 +129,9 @@ func serve(args []string) error {
 		closeEngine()
 		return err
 	}
-	engine.SetBackendSignaller(srv.SignalBackend) // pg_cancel_backend, pg_terminate_backend
+	// pg_cancel_backend, pg_terminate_backend: the planner checks who may.
+	p.SetConnectionSignaller(srv.SignalBackend)
+	engine.SetBackendSignaller(p.SignalBackend)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		closeEngine()
