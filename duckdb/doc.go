@@ -9,6 +9,13 @@
 // temporary name, fsynced, renamed, then committed with the view that reads
 // them. Files without a manifest row are garbage, removed at start.
 //
+// Config.Sandbox (--sandbox, sandbox.go) turns DuckDB's external access off
+// with only the data directory (and chosen directories) allowed. It is off
+// by default because DuckDB's setting is database-wide, not per
+// connection: on, it also denies superusers and the pg_*_server_files
+// roles the files outside those directories, which PostgreSQL's model
+// grants them; the planner's lockdown alone guards ordinary roles.
+//
 // It knows feature groups only through GroupLayout, which the catalog fills;
 // it must not import catalog, planner or pgwire.
 package duckdb

@@ -40,7 +40,12 @@ type Config struct {
 	// automatically; COMPACT still does).
 	CompactMinFiles  int
 	CompactFileBytes int64
-	Logger           *slog.Logger
+	// Sandbox turns DuckDB's external access off for the whole database:
+	// files only under DataDir and SandboxAllow, no extensions loaded or
+	// installed (sandbox.go).
+	Sandbox      bool
+	SandboxAllow []string
+	Logger       *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -188,6 +193,13 @@ func (e *Engine) bootstrap(ctx context.Context) error {
 		stmts = append(stmts, "SET memory_limit = "+QuoteString(e.cfg.MemoryLimit))
 	}
 	stmts = append(stmts, "SET temp_directory = "+QuoteString(filepath.Join(e.cfg.DataDir, "tmp", "duckdb_spill")))
+	if e.cfg.Sandbox {
+		sb, err := sandboxStatements(e.cfg.DataDir, e.cfg.SandboxAllow)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, sb...) // last: nothing after it may need a file elsewhere
+	}
 	for _, q := range stmts {
 		if _, err := e.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("duckdb: bootstrap %q: %w", q, err)

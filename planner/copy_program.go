@@ -19,7 +19,7 @@ import (
 // COPY ... TO/FROM PROGRAM 'command' (superusers and members of
 // pg_execute_server_program; the lockdown checks that): DuckDB has no
 // PROGRAM, so the statement runs as COPY to or from a file in a private
-// temporary directory, and the command, run by /bin/sh -c as PostgreSQL
+// temporary directory under the data directory, and the command, run by /bin/sh -c as PostgreSQL
 // does, reads that file on its standard input (TO) or writes it from its
 // standard output (FROM). The data is spooled, not streamed.
 
@@ -48,7 +48,8 @@ func (s *Session) copyProgramPlan(ctx context.Context, q *sql.Query, cs *pg_quer
 	if start < 0 {
 		return nil, pgerror.New(pgerror.SyntaxError, "COPY PROGRAM needs the command as a string constant")
 	}
-	dir, err := os.MkdirTemp("", "featurehouse-copy-")
+	// Under the data directory: DuckDB's sandbox (--sandbox) allows it.
+	dir, err := os.MkdirTemp(filepath.Join(s.p.engine.DataDir(), "tmp"), "copy-program-")
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,8 @@ type config struct {
 	FlushAge                       time.Duration
 	CompactMinFiles, CompactFileMB int
 	AuditRedactLiterals            bool
+	Sandbox                        bool
+	SandboxAllow                   []string
 	LogLevel                       string
 	ConfigFile                     string
 }
@@ -78,6 +80,8 @@ var settingsTable = []setting{
 	{"compact-min-files", "FEATURE_STORE_COMPACT_MIN_FILES", "compact_min_files", "8", "merge a partition's small Parquet files once it has this many (0: only on COMPACT)", nil},
 	{"compact-file-mb", "FEATURE_STORE_COMPACT_FILE_MB", "compact_file_mb", "64", "a Parquet file smaller than this many MB is small for compaction", nil},
 	{"audit-redact-literals", "FEATURE_STORE_AUDIT_REDACT_LITERALS", "audit_redact_literals", "false", "store statements in feature_store.audit_log with their literals replaced by $n", nil},
+	{"sandbox", "FEATURE_STORE_SANDBOX", "sandbox", "false", "DuckDB refuses files outside the data directory and --sandbox-allow, and extensions, for every role (superusers too)", nil},
+	{"sandbox-allow", "FEATURE_STORE_SANDBOX_ALLOW", "sandbox_allow", "", "comma-separated directories DuckDB may still use under --sandbox (for COPY and file functions)", nil},
 	{"log-level", "FEATURE_STORE_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", nil},
 }
 
@@ -184,6 +188,17 @@ func loadConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.AuditRedactLiterals, err = strconv.ParseBool(get("audit-redact-literals")); err != nil {
 		return nil, fmt.Errorf("audit-redact-literals: %w", err)
+	}
+	if c.Sandbox, err = strconv.ParseBool(get("sandbox")); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	for _, d := range strings.Split(get("sandbox-allow"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.SandboxAllow = append(c.SandboxAllow, d)
+		}
+	}
+	if len(c.SandboxAllow) > 0 && !c.Sandbox {
+		return nil, fmt.Errorf("sandbox-allow needs sandbox = true")
 	}
 	if c.OnlineFallback, err = strconv.ParseBool(get("online-fallback")); err != nil {
 		return nil, fmt.Errorf("online-fallback: %w", err)

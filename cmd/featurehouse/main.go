@@ -78,6 +78,7 @@ func serve(args []string) error {
 		DataDir: cfg.DataDir, Compression: cfg.Compression, Threads: cfg.MaxParallelOps,
 		MemoryLimit: cfg.MemoryLimit, FlushRows: cfg.FlushRows, FlushAge: cfg.FlushAge, Logger: log,
 		CompactMinFiles: cfg.CompactMinFiles, CompactFileBytes: int64(cfg.CompactFileMB) << 20,
+		Sandbox: cfg.Sandbox, SandboxAllow: cfg.SandboxAllow,
 	})
 	if err != nil {
 		return err
