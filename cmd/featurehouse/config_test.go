@@ -44,3 +44,27 @@ func TestListenNeedsAuthentication(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxConfig: --sandbox-allow is a comma-separated list and needs
+// --sandbox; the environment sets both.
+func TestSandboxConfig(t *testing.T) {
+	none := func(string) string { return "" }
+	c, err := loadConfig([]string{"--sandbox=true", "--sandbox-allow", "/srv/a, /srv/b"}, none)
+	if err != nil || !c.Sandbox || len(c.SandboxAllow) != 2 || c.SandboxAllow[1] != "/srv/b" {
+		t.Fatalf("flags: %+v %v", c, err)
+	}
+	if _, err := loadConfig([]string{"--sandbox-allow", "/srv/a"}, none); err == nil {
+		t.Error("--sandbox-allow without --sandbox accepted")
+	}
+	if _, err := loadConfig([]string{"--sandbox", "maybe"}, none); err == nil {
+		t.Error("--sandbox maybe accepted")
+	}
+	env := map[string]string{"FEATURE_STORE_SANDBOX": "true", "FEATURE_STORE_SANDBOX_ALLOW": "/srv/x"}
+	c, err = loadConfig(nil, func(k string) string { return env[k] })
+	if err != nil || !c.Sandbox || len(c.SandboxAllow) != 1 {
+		t.Fatalf("environment: %+v %v", c, err)
+	}
+	if c, err := loadConfig(nil, none); err != nil || c.Sandbox {
+		t.Fatalf("default: sandbox %v, %v", c.Sandbox, err)
+	}
+}
