@@ -97,6 +97,27 @@ public class JdbcScenario {
             Set<String> schemas = new TreeSet<>();
             try (ResultSet rs = md.getSchemas()) { while (rs.next()) schemas.add(rs.getString("TABLE_SCHEM")); }
             check(schemas.contains("public") && schemas.contains("feature_store"), schemas);
+            // Privileges: pgJDBC parses pg_class.relacl and pg_attribute.attacl.
+            try (Statement st = c.createStatement()) {
+                st.execute("DROP ROLE IF EXISTS jreader");
+                st.execute("CREATE ROLE jreader");
+                st.execute("GRANT SELECT ON FEATURE GROUP jg TO jreader WITH GRANT OPTION");
+                st.execute("GRANT INSERT (age) ON FEATURE GROUP jg TO jreader");
+            }
+            Set<String> privs = new TreeSet<>();
+            try (ResultSet rs = md.getTablePrivileges(null, "public", "jg")) {
+                while (rs.next()) privs.add(rs.getString("GRANTEE") + ":" + rs.getString("PRIVILEGE") + ":" + rs.getString("IS_GRANTABLE"));
+            }
+            check(privs.contains("jreader:SELECT:YES") && privs.contains("featurehouse:DELETE:YES") && !privs.contains("jreader:INSERT:NO"), privs);
+            Set<String> colPrivs = new TreeSet<>();
+            try (ResultSet rs = md.getColumnPrivileges(null, "public", "jg", "age")) {
+                while (rs.next()) colPrivs.add(rs.getString("GRANTEE") + ":" + rs.getString("PRIVILEGE"));
+            }
+            check(colPrivs.contains("jreader:INSERT") && colPrivs.contains("jreader:SELECT"), colPrivs);
+            try (Statement st = c.createStatement()) {
+                st.execute("REVOKE ALL ON FEATURE GROUP jg FROM jreader CASCADE");
+                st.execute("DROP ROLE jreader");
+            }
             int types = 0;
             try (ResultSet rs = md.getTypeInfo()) { while (rs.next()) types++; }
             check(types > 10, "getTypeInfo rows " + types);
