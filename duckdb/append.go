@@ -22,6 +22,15 @@ func (e *Engine) AppendRows(ctx context.Context, schema, table string, rows [][]
 		return err
 	}
 	defer c.Close()
+	return c.AppendRows(ctx, schema, table, rows)
+}
+
+// AppendRows is Engine.AppendRows on this connection (a writer that
+// appends often keeps one: opening a connection costs its settings).
+func (c *Conn) AppendRows(ctx context.Context, schema, table string, rows [][]driver.Value) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	a, err := duckdbdrv.NewAppenderFromConn(c.c, schema, table)
 	if err != nil {
 		return fmt.Errorf("duckdb: appender on %s.%s: %w", schema, table, err)

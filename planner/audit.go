@@ -59,7 +59,8 @@ type auditor struct {
 	mu     sync.Mutex
 	queue  []auditRecord
 	wake   chan struct{}
-	flushM sync.Mutex // one writer at a time
+	flushM sync.Mutex   // one writer at a time
+	conn   *duckdb.Conn // the writer's connection, under flushM
 }
 
 func newAuditor(ctx context.Context, e *duckdb.Engine, redact bool) (*auditor, error) {
@@ -76,7 +77,7 @@ func (a *auditor) add(r auditRecord) {
 	a.queue = append(a.queue, r)
 	n := len(a.queue)
 	a.mu.Unlock()
-	if n >= 500 {
+	if n >= 20000 {
 		select {
 		case a.wake <- struct{}{}:
 		default:
@@ -85,7 +86,9 @@ func (a *auditor) add(r auditRecord) {
 }
 
 func (a *auditor) loop() {
-	t := time.NewTicker(200 * time.Millisecond)
+	// Larger batches cost less per record; a reader of the log flushes
+	// the queue first (auditReadCheck), so it never sees it late.
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
@@ -118,8 +121,21 @@ func (a *auditor) flush(ctx context.Context) error {
 			float64(r.duration.Microseconds()) / 1000}
 	}
 	// The Appender: an INSERT of the batch as SQL text spent most of its
-	// time in DuckDB's parser (B1 lookups paid for it in CPU).
-	return a.engine.AppendRows(ctx, "feature_store", "audit_log", rows)
+	// time in DuckDB's parser (B1 lookups paid for it in CPU); one
+	// connection kept for it, as opening one runs its settings.
+	if a.conn == nil {
+		c, err := a.engine.Connect(ctx)
+		if err != nil {
+			return err
+		}
+		a.conn = c
+	}
+	if err := a.conn.AppendRows(ctx, "feature_store", "audit_log", rows); err != nil {
+		_ = a.conn.Close()
+		a.conn = nil
+		return err
+	}
+	return nil
 }
 
 func nullString(s string) any {
