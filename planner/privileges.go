@@ -356,11 +356,13 @@ func (pc *privCheck) stmt(ctx context.Context, node *pg_query.Node, sc *scope, q
 				WithHint("PREPARE it again as role \"%s\".", pc.role)
 		}
 		return pc.stmt(ctx, prep.query, sc, nil)
+	case *pg_query.Node_CheckPointStmt:
+		return pgerror.New(pgerror.InsufficientPrivilege, "must be superuser or have privileges of pg_checkpoint to do CHECKPOINT")
 	case *pg_query.Node_GrantStmt, *pg_query.Node_GrantRoleStmt, *pg_query.Node_TransactionStmt,
 		*pg_query.Node_VariableSetStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_FetchStmt,
 		*pg_query.Node_ClosePortalStmt, *pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt,
 		*pg_query.Node_CreateRoleStmt, *pg_query.Node_AlterRoleStmt, *pg_query.Node_DropRoleStmt,
-		*pg_query.Node_CheckPointStmt, *pg_query.Node_LoadStmt:
+		*pg_query.Node_LoadStmt:
 		return nil
 	}
 	// Anything else that names a relation (LOCK, ALTER ... OWNER...) is

@@ -157,3 +157,7 @@ SELECT has_table_privilege('nobody', 'private.later', 'SELECT') AS n_sel, has_ta
        has_table_privilege('writer', 'private.later', 'DELETE') AS w_del;
 ALTER DEFAULT PRIVILEGES FOR ROLE reader REVOKE SELECT ON TABLES FROM nobody;
 \ddp
+SET ROLE nobody;
+CHECKPOINT;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
