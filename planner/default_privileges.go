@@ -90,24 +90,9 @@ func (s *Session) alterDefaultPrivileges(ctx context.Context, st *pg_query.Alter
 	if len(a.Privileges) == 0 {
 		privs = relationPrivileges
 	}
-	var grantees []string
-	for _, g := range a.Grantees {
-		rs := g.GetRoleSpec()
-		if rs == nil {
-			continue
-		}
-		if rs.Roletype == pg_query.RoleSpecType_ROLESPEC_PUBLIC {
-			grantees = append(grantees, catalog.Public)
-			continue
-		}
-		name, err := roleSpecName(s, rs)
-		if err != nil {
-			return err
-		}
-		if s.p.catalog.Role(name) == nil {
-			return pgerror.New(pgerror.UndefinedObject, `role "%s" does not exist`, name)
-		}
-		grantees = append(grantees, name)
+	grantees, err := s.granteeNames(a.Grantees) // grant.go
+	if err != nil {
+		return err
 	}
 	for _, r := range roles {
 		for _, sc := range schemas {

@@ -401,10 +401,7 @@ func (s *Session) protectFeatureViews(q *sql.Query) error {
 				if len(names) == 0 {
 					continue
 				}
-				rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
-				if len(names) > 1 {
-					rv.Schemaname = names[len(names)-2]
-				}
+				rv := rangeVarOf(names)
 				targets = append(targets, rv)
 			}
 			verb = "drop"

@@ -145,24 +145,9 @@ func (s *Session) grant(ctx context.Context, q *sql.Query, st *pg_query.GrantStm
 		}
 		privs = append(privs, privCols{priv: name, cols: cols})
 	}
-	var grantees []string
-	for _, g := range st.Grantees {
-		rs := g.GetRoleSpec()
-		if rs == nil {
-			continue
-		}
-		if rs.Roletype == pg_query.RoleSpecType_ROLESPEC_PUBLIC {
-			grantees = append(grantees, catalog.Public)
-			continue
-		}
-		name, err := roleSpecName(s, rs)
-		if err != nil {
-			return err
-		}
-		if s.p.catalog.Role(name) == nil {
-			return pgerror.New(pgerror.UndefinedObject, `role "%s" does not exist`, name)
-		}
-		grantees = append(grantees, name)
+	grantees, err := s.granteeNames(st.Grantees)
+	if err != nil {
+		return err
 	}
 	me := s.currentRole()
 	pc := s.newPrivCheck(me, 0)
@@ -355,13 +340,13 @@ func (s *Session) relationsIn(ctx context.Context, pc *privCheck, schema, only s
 	seen := map[string]bool{}
 	for _, g := range s.p.catalog.Groups() {
 		if g.Schema == schema && only != "feature view" {
-			out = append(out, &relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g})
+			out = append(out, groupRelation(g))
 		}
 		seen[g.Schema+"."+g.Name] = true
 	}
 	for _, v := range s.p.catalog.Views() {
 		if v.Schema == schema && only != "feature group" {
-			out = append(out, &relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v})
+			out = append(out, viewRelation(v))
 		}
 		seen[v.Schema+"."+v.Name] = true
 	}
@@ -411,4 +396,29 @@ func (s *Session) revokeGrant(ctx context.Context, t grantTarget, g catalog.Gran
 		}
 	}
 	return nil
+}
+
+// granteeNames resolves GRANT's grantees: role names (which must exist),
+// CURRENT_USER and the like, and PUBLIC.
+func (s *Session) granteeNames(list []*pg_query.Node) ([]string, error) {
+	var out []string
+	for _, g := range list {
+		rs := g.GetRoleSpec()
+		if rs == nil {
+			continue
+		}
+		if rs.Roletype == pg_query.RoleSpecType_ROLESPEC_PUBLIC {
+			out = append(out, catalog.Public)
+			continue
+		}
+		name, err := roleSpecName(s, rs)
+		if err != nil {
+			return nil, err
+		}
+		if s.p.catalog.Role(name) == nil {
+			return nil, pgerror.New(pgerror.UndefinedObject, `role "%s" does not exist`, name)
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }

@@ -60,7 +60,7 @@ func (s *Session) maskedFeatures(g *catalog.Group) map[string]string {
 // mayUnmask: role holds UNMASK on the group or on the feature.
 func (s *Session) mayUnmask(role string, g *catalog.Group, feature string) bool {
 	pc := s.newPrivCheck(role, 0)
-	return pc.relPriv(&relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g}, "UNMASK", feature)
+	return pc.relPriv(groupRelation(g), "UNMASK", feature)
 }
 
 // maskSQL is the masking function applied to column col of type duckType.

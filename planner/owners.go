@@ -96,10 +96,7 @@ func (s *Session) planOwnership(ctx context.Context, q *sql.Query) *ownershipCha
 			if len(names) == 0 {
 				continue
 			}
-			rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
-			if len(names) > 1 {
-				rv.Schemaname = names[len(names)-2]
-			}
+			rv := rangeVarOf(names)
 			if d, err := pc.duckRelation(ctx, rv.Schemaname, rv.Relname); err == nil && d != nil && !d.temp {
 				targets = append(targets, [3]string{catalog.ObjRelation, d.schema, d.name})
 			}

@@ -48,6 +48,14 @@ const (
 	relFeatureView
 )
 
+func groupRelation(g *catalog.Group) *relation {
+	return &relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g, loc: -1}
+}
+
+func viewRelation(v *catalog.View) *relation {
+	return &relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v, loc: -1}
+}
+
 func (r *relation) what() string {
 	switch r.kind {
 	case relView:
@@ -307,10 +315,7 @@ func (pc *privCheck) stmt(ctx context.Context, node *pg_query.Node, sc *scope, q
 			if len(names) == 0 {
 				continue
 			}
-			rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
-			if len(names) > 1 {
-				rv.Schemaname = names[len(names)-2]
-			}
+			rv := rangeVarOf(names)
 			if err := pc.ownRangeVar(ctx, rv); err != nil {
 				return err
 			}
@@ -327,10 +332,7 @@ func (pc *privCheck) stmt(ctx context.Context, node *pg_query.Node, sc *scope, q
 				return nil
 			}
 			if len(names) > 0 {
-				rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
-				if len(names) > 1 {
-					rv.Schemaname = names[len(names)-2]
-				}
+				rv := rangeVarOf(names)
 				return pc.ownRangeVar(ctx, rv)
 			}
 		}

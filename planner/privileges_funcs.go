@@ -97,10 +97,10 @@ func (p *Planner) relationByName(text string) *relation {
 		schema = parts[len(parts)-2]
 	}
 	if g := p.catalog.Lookup(schema, name); g != nil {
-		return &relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g}
+		return groupRelation(g)
 	}
 	if v := p.catalog.LookupView(schema, name); v != nil {
-		return &relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v}
+		return viewRelation(v)
 	}
 	rel := &relation{kind: relTable, schema: schema, name: name, owner: p.catalog.BootstrapRole()}
 	if o, ok := p.catalog.RecordedOwner(catalog.ObjRelation, schema, name); ok {

@@ -21,7 +21,7 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 	pc := s.newPrivCheck(role, 0)
 	ownGroup := func(n sql.QualifiedName) error {
 		if g := s.lookupGroup(n); g != nil {
-			return pc.mustOwn(&relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g})
+			return pc.mustOwn(groupRelation(g))
 		}
 		return nil
 	}
@@ -55,7 +55,7 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 		return ownGroup(st.Group)
 	case *sql.RefreshOnline:
 		if v := s.lookupFeatureView(st.Name); v != nil {
-			return pc.mustOwn(&relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v})
+			return pc.mustOwn(viewRelation(v))
 		}
 		return ownGroup(st.Name)
 	case *sql.CreateSnapshot:
@@ -76,7 +76,7 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 		}
 	case *sql.Precompute:
 		if g := s.lookupGroup(st.Name); g != nil {
-			pc.need(&relation{kind: relGroup, schema: g.Schema, name: g.Name, owner: g.Owner, group: g}, "SELECT", "*")
+			pc.need(groupRelation(g), "SELECT", "*")
 			return pc.finish(ctx)
 		}
 	case *sql.CreateFeatureView:
@@ -99,7 +99,7 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 	case *sql.DropFeatureView:
 		for _, n := range st.Names {
 			if v := s.lookupFeatureView(n); v != nil {
-				if err := pc.mustOwn(&relation{kind: relFeatureView, schema: v.Schema, name: v.Name, owner: v.Owner, view: v}); err != nil {
+				if err := pc.mustOwn(viewRelation(v)); err != nil {
 					return err
 				}
 			}

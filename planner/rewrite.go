@@ -259,10 +259,7 @@ func (s *Session) protectSystemObjects(node *pg_query.Node) error {
 			if len(names) == 0 {
 				continue
 			}
-			rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
-			if len(names) > 1 {
-				rv.Schemaname = names[len(names)-2]
-			}
+			rv := rangeVarOf(names)
 			if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_SCHEMA {
 				if isSystemSchema(names[len(names)-1]) {
 					return pgerror.New(pgerror.InsufficientPrivilege, `permission denied for schema %s`, names[len(names)-1])
@@ -311,6 +308,15 @@ func (s *Session) protectTarget(rv *pg_query.RangeVar, what string) error {
 
 func isSystemSchema(schema string) bool {
 	return schema == "feature_store" || schema == duckdb.InternalSchema
+}
+
+// rangeVarOf is the relation a dotted name list names ([schema.]name).
+func rangeVarOf(names []string) *pg_query.RangeVar {
+	rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
+	if len(names) > 1 {
+		rv.Schemaname = names[len(names)-2]
+	}
+	return rv
 }
 
 func listNames(n *pg_query.Node) []string {
