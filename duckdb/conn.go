@@ -17,6 +17,9 @@ type Conn struct {
 	engine *Engine
 	open   *Rows // the streaming result still open on this connection, if any
 	inTxn  bool  // an internal BEGIN of the write path is open
+	// heldSchema: groups whose schema lock the session's transaction
+	// holds shared until it ends (schemalock.go).
+	heldSchema map[int64]func()
 }
 
 // Engine is the engine the connection belongs to.
@@ -25,6 +28,7 @@ func (c *Conn) Engine() *Engine { return c.engine }
 // Close closes the connection (DuckDB rolls back an open transaction).
 func (c *Conn) Close() error {
 	c.closeOpen()
+	c.ReleaseSchemaLocks()
 	return c.c.Close()
 }
 

@@ -35,8 +35,16 @@ func (l *schemaLock) wake() {
 }
 
 func (l *schemaLock) rlock(ctx context.Context) (func(), error) {
+	return l.rlockQueued(ctx, true)
+}
+
+// rlockQueued is rlock; with queued false it passes a schema change that
+// is only waiting (not one under way): a transaction that holds other
+// groups' locks must not wait behind a change that waits for another
+// transaction, or two transactions and two changes could wait in a ring.
+func (l *schemaLock) rlockQueued(ctx context.Context, queued bool) (func(), error) {
 	l.mu.Lock()
-	for l.writer || l.waiting > 0 {
+	for l.writer || queued && l.waiting > 0 {
 		ch := l.changed
 		l.mu.Unlock()
 		select {
@@ -88,4 +96,36 @@ func (l *schemaLock) lock(ctx context.Context) (func(), error) {
 // store their rows) until the returned function is called.
 func (e *Engine) LockSchema(ctx context.Context, id int64) (func(), error) {
 	return e.schemaLock(id).lock(ctx)
+}
+
+// holdSchema takes the group's schema lock shared for the rest of the
+// session's transaction (once per group): a schema change that validates
+// stored rows (SET CHECK) then waits for open transactions that wrote the
+// group to end, as PostgreSQL's ALTER TABLE waits for their locks, instead
+// of racing their COMMIT. ReleaseSchemaLocks ends it.
+func (c *Conn) holdSchema(ctx context.Context, id int64) error {
+	if _, ok := c.heldSchema[id]; ok {
+		return nil
+	}
+	unlock, err := c.engine.schemaLock(id).rlockQueued(ctx, len(c.heldSchema) == 0)
+	if err != nil {
+		return err
+	}
+	if c.heldSchema == nil {
+		c.heldSchema = map[int64]func(){}
+	}
+	c.heldSchema[id] = unlock
+	return nil
+}
+
+// HoldsSchemaLocks reports whether the session's transaction holds any.
+func (c *Conn) HoldsSchemaLocks() bool { return len(c.heldSchema) > 0 }
+
+// ReleaseSchemaLocks ends the schema locks the session's transaction
+// holds; the session calls it once its COMMIT or ROLLBACK ran.
+func (c *Conn) ReleaseSchemaLocks() {
+	for id, unlock := range c.heldSchema {
+		unlock()
+		delete(c.heldSchema, id)
+	}
 }

@@ -69,11 +69,19 @@ func (c *Conn) CommitStage(ctx context.Context, g *GroupLayout, stage string, op
 	if opt.StatementTime.IsZero() {
 		opt.StatementTime = time.Now()
 	}
-	unlock, err := c.engine.schemaLock(g.ID).rlock(ctx)
-	if err != nil {
-		return 0, err
+	if opt.InTransaction {
+		// Held to the transaction's end: its rows are checked now but
+		// commit later.
+		if err := c.holdSchema(ctx, g.ID); err != nil {
+			return 0, err
+		}
+	} else {
+		unlock, err := c.engine.schemaLock(g.ID).rlock(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	n, firstRow, err := c.scanStage(ctx, g, stage, opt)
 	if err != nil || n == 0 {
 		return 0, err

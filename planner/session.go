@@ -115,6 +115,7 @@ func (s *Session) endImplicit(ctx context.Context, commit bool) error {
 	}
 	s.implicit = false
 	defer s.endPrivileges(ctx)
+	defer s.conn.ReleaseSchemaLocks()
 	if commit {
 		unlock := s.onlineLocks()
 		defer unlock()
@@ -161,6 +162,7 @@ func (s *Session) begin(ctx context.Context) (string, error) {
 func (s *Session) commit(ctx context.Context) (string, error) {
 	defer s.endLocal(ctx)
 	defer s.endPrivileges(ctx)
+	defer s.conn.ReleaseSchemaLocks()
 	switch s.tx {
 	case TxIdle:
 		if s.implicit {
@@ -189,6 +191,7 @@ func (s *Session) commit(ctx context.Context) (string, error) {
 func (s *Session) rollback(ctx context.Context) (string, error) {
 	defer s.endLocal(ctx)
 	defer s.endPrivileges(ctx)
+	defer s.conn.ReleaseSchemaLocks()
 	if s.tx == TxIdle {
 		if s.implicit {
 			return "ROLLBACK", s.endImplicit(ctx, false)

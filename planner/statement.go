@@ -288,6 +288,14 @@ func (s *Session) catalogPlan(run func(context.Context) (string, error)) plan {
 		if s.inBlock() {
 			return "", pgerror.New(pgerror.ActiveSQLTransaction, "feature store DDL cannot run inside a transaction block")
 		}
+		if s.implicit && s.conn.HoldsSchemaLocks() {
+			// The statements before it in the message wrote feature groups:
+			// they commit first, or a schema change of one of them would
+			// wait for this very session.
+			if err := s.endImplicit(ctx, true); err != nil {
+				return "", err
+			}
+		}
 		return run(ctx)
 	}}
 }
