@@ -386,7 +386,8 @@ func TestEvolveWithFeatureViews(t *testing.T) {
 // SET CHECK (on an empty group, so that it can pass): once SET CHECK
 // succeeded no such row is ever stored, whether its write was autocommit
 // (it waits for the change, then fails the check) or inside a transaction
-// block (its COMMIT fails with a serialization failure).
+// block (the change waits for its COMMIT, then validates its row, or it
+// fails at COMMIT with a serialization failure).
 func TestEvolveSetCheckConcurrentWrites(t *testing.T) {
 	srv := StartServer(t, quietFlush...)
 	c := srv.Connect(t)
@@ -446,5 +447,42 @@ func TestEvolveSetCheckConcurrentWrites(t *testing.T) {
 	t.Logf("SET CHECK passed %d times, refused %d times", passed, refused)
 	if passed == 0 || refused == 0 {
 		t.Logf("the race was not exercised both ways")
+	}
+}
+
+// TestEvolveSetCheckWaitsForOpenWriters: as PostgreSQL's ALTER TABLE
+// waits for the locks of transactions that wrote the table, SET CHECK
+// waits for an open transaction that wrote the group, then validates what
+// it committed (a violating row: 23514) or not (rolled back: it passes).
+func TestEvolveSetCheckWaitsForOpenWriters(t *testing.T) {
+	srv := StartServer(t, quietFlush...)
+	c := srv.Connect(t)
+	w := srv.Connect(t)
+	Exec(t, c, `CREATE FEATURE GROUP ow (id INTEGER ENTITY KEY, et TIMESTAMPTZ EVENT TIME, age INTEGER)`)
+	for _, end := range []string{"COMMIT", "ROLLBACK"} {
+		Exec(t, c, `ALTER FEATURE ow.age DROP CHECK`)
+		Exec(t, c, `TRUNCATE ow`)
+		Exec(t, w, `BEGIN`)
+		Exec(t, w, `INSERT INTO ow VALUES (1, now(), 70)`)
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Exec(context.Background(), `ALTER FEATURE ow.age SET CHECK (age < 60)`)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("%s: SET CHECK did not wait for the open writer: %v", end, err)
+		case <-time.After(500 * time.Millisecond):
+		}
+		Exec(t, w, end)
+		err := <-done
+		if end == "COMMIT" {
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "23514" {
+				t.Fatalf("SET CHECK after the writer committed a violating row: %v, want 23514", err)
+			}
+		} else if err != nil {
+			t.Fatalf("SET CHECK after the writer rolled back: %v", err)
+		}
 	}
 }
