@@ -326,9 +326,35 @@ var privilegeFuncShortArity = map[string]int{"has_table_privilege": 2, "has_any_
 // names, and the privilege views for the current role.
 func (r *pgRewriter) infoSchemaView(name string) (string, bool) {
 	role := duckdb.QuoteString(r.s.currentRole())
+	// As PostgreSQL's, columns and tables show only what the role holds a
+	// privilege on (or owns); relations privileges do not apply to
+	// (catalogs, temporary tables) stay.
+	visible := func(kind, column, privs string) string {
+		if r.s.isSuperuser() {
+			return ""
+		}
+		rel := `'"' || replace(table_schema, '"', '""') || '"."' || replace(table_name, '"', '""') || '"'`
+		return " WHERE fh_privilege(" + role + ", '" + kind + "', " + rel + ", " + column + ", '" + privs + "') IS NOT false"
+	}
 	switch name {
 	case "columns":
+		if w := visible("column", "column_name", "SELECT, INSERT, UPDATE, REFERENCES"); w != "" {
+			return "(SELECT * FROM " + pgCatalogPrefix + "fh_is_columns" + w + ")", true
+		}
 		return pgCatalogPrefix + "fh_is_columns", true
+	case "tables", "views":
+		// featurehouse's storage and catalog emulation are not user
+		// relations; a feature group is a table (DuckDB has it as a view).
+		where := " WHERE table_catalog IN ('" + duckdb.DatabaseName + "', 'temp') AND table_schema <> '" + duckdb.InternalSchema + "'"
+		if w := visible("any_column", "''", "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"); w != "" {
+			where += " AND" + strings.TrimPrefix(w, " WHERE")
+		}
+		groups := "(SELECT 1 FROM " + duckdb.DatabaseName + ".feature_store.feature_groups g WHERE g.schema_name = table_schema AND g.group_name = table_name)"
+		if name == "views" {
+			return "(SELECT * FROM information_schema.views" + where + " AND NOT EXISTS " + groups + ")", true
+		}
+		return "(SELECT * REPLACE (CASE WHEN table_type = 'VIEW' AND EXISTS " + groups +
+			" THEN 'BASE TABLE' ELSE table_type END AS table_type) FROM information_schema.tables" + where + ")", true
 	case "table_privileges":
 		return pgCatalogPrefix + "fh_is_table_privileges(" + role + ", true)", true
 	case "role_table_grants":

@@ -96,6 +96,10 @@ func (p *Planner) relationByName(text string) *relation {
 	if len(parts) >= 2 {
 		schema = parts[len(parts)-2]
 	}
+	switch schema {
+	case "pg_catalog", "information_schema", "feature_store", "pg_temp_1":
+		return nil // catalogs and temporary tables: not under privileges
+	}
 	if g := p.catalog.Lookup(schema, name); g != nil {
 		return groupRelation(g)
 	}

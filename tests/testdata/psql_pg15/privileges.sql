@@ -161,3 +161,12 @@ SET ROLE nobody;
 CHECKPOINT;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+SET ROLE nobody;
+SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN ('public', 'private') ORDER BY 1, 2;
+SELECT table_name, column_name FROM information_schema.columns WHERE table_schema IN ('public', 'private') ORDER BY 1, 2;
+SELECT table_name FROM information_schema.views WHERE table_schema = 'public' ORDER BY 1;
+RESET ROLE;
+SET ROLE writer;
+SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN ('public', 'private') ORDER BY 1, 2;
+SELECT table_name, column_name FROM information_schema.columns WHERE table_schema IN ('public', 'private') ORDER BY 1, 2;
+RESET ROLE;
