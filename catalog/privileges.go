@@ -2,9 +2,7 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -81,20 +79,12 @@ func objKey(typ, schema, name string) string { return typ + "\x00" + schema + "\
 
 func (c *Catalog) loadPrivileges(ctx context.Context, conn *duckdb.Conn) error {
 	ps := &privSet{grants: map[string][]Grant{}, owners: map[string]ObjectOwner{}, roles: map[string]map[string]int{}}
-	rows, err := conn.Query(ctx, `SELECT object_type, schema_name, object_name, column_name, grantee, privilege_type, grantor, is_grantable
+	rows, err := conn.QueryAll(ctx, `SELECT object_type, schema_name, object_name, column_name, grantee, privilege_type, grantor, is_grantable
 		FROM feature_store.privileges ORDER BY grantee, privilege_type, column_name`)
 	if err != nil {
 		return fmt.Errorf("catalog: load privileges: %w", err)
 	}
-	for {
-		r, err := rows.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("catalog: load privileges: %w", err)
-		}
+	for _, r := range rows {
 		g := Grant{ObjectType: r[0].(string), Schema: r[1].(string), Object: r[2].(string), Column: r[3].(string),
 			Grantee: r[4].(string), Privilege: r[5].(string), Grantor: r[6].(string), Grantable: r[7].(bool)}
 		k := objKey(g.ObjectType, g.Schema, g.Object)
@@ -104,24 +94,14 @@ func (c *Catalog) loadPrivileges(ctx context.Context, conn *duckdb.Conn) error {
 		}
 		ps.roles[g.Grantee][k]++
 	}
-	rows.Close()
-	rows, err = conn.Query(ctx, `SELECT object_type, schema_name, object_name, owner, COALESCE(definition, '') FROM feature_store.object_owners`)
+	rows, err = conn.QueryAll(ctx, `SELECT object_type, schema_name, object_name, owner, COALESCE(definition, '') FROM feature_store.object_owners`)
 	if err != nil {
 		return fmt.Errorf("catalog: load owners: %w", err)
 	}
-	for {
-		r, err := rows.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("catalog: load owners: %w", err)
-		}
+	for _, r := range rows {
 		o := ObjectOwner{ObjectType: r[0].(string), Schema: r[1].(string), Object: r[2].(string), Owner: r[3].(string), Definition: r[4].(string)}
 		ps.owners[objKey(o.ObjectType, o.Schema, o.Object)] = o
 	}
-	rows.Close()
 	c.mu.Lock()
 	c.privs = ps
 	c.mu.Unlock()
@@ -409,26 +389,17 @@ func SetDefaultPrivilege(ctx context.Context, conn *duckdb.Conn, role, schema, g
 func ApplyDefaultPrivileges(ctx context.Context, conn *duckdb.Conn, schema, name, owner string, ownerPrivileges []string) error {
 	// The schema's defaults first, then the global ones, each in the
 	// order they were set (the order PostgreSQL's ACL shows).
-	rows, err := conn.Query(ctx, `SELECT grantee, privilege_type, bool_or(is_grantable) FROM feature_store.default_privileges
+	rows, err := conn.QueryAll(ctx, `SELECT grantee, privilege_type, bool_or(is_grantable) FROM feature_store.default_privileges
 		WHERE role_name = ? AND schema_name IN ('', ?) GROUP BY grantee, privilege_type
 		ORDER BY min(CASE WHEN schema_name = '' THEN 1 ELSE 0 END), min(rowid)`, owner, schema)
 	if err != nil {
 		return fmt.Errorf("catalog: default privileges: %w", err)
 	}
 	var grants []Grant
-	for {
-		r, err := rows.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("catalog: default privileges: %w", err)
-		}
+	for _, r := range rows {
 		grants = append(grants, Grant{ObjectType: ObjRelation, Schema: schema, Object: name, Grantee: r[0].(string),
 			Privilege: r[1].(string), Grantor: owner, Grantable: r[2].(bool)})
 	}
-	rows.Close()
 	if len(grants) == 0 {
 		return nil
 	}

@@ -106,6 +106,27 @@ func (c *Conn) Query(ctx context.Context, query string, args ...any) (*Rows, err
 	return c.track(dr), nil
 }
 
+// QueryAll runs a query and returns all its rows (for small results:
+// catalog reads), each row's values copied.
+func (c *Conn) QueryAll(ctx context.Context, query string, args ...any) ([][]any, error) {
+	rows, err := c.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for {
+		r, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, append([]any(nil), r...))
+	}
+}
+
 func (c *Conn) track(dr driver.Rows) *Rows {
 	r := newRows(dr)
 	r.conn = c

@@ -219,20 +219,7 @@ func (s *Session) auditFeatures(q *sql.Query) (read, written []string) {
 		if !ok {
 			return true
 		}
-		var col, qual string
-		star := false
-		for i, f := range cr.Fields {
-			switch x := f.Node.(type) {
-			case *pg_query.Node_String_:
-				if i == len(cr.Fields)-1 {
-					col = x.String_.Sval
-				} else {
-					qual = x.String_.Sval
-				}
-			case *pg_query.Node_AStar:
-				star = true
-			}
-		}
+		qual, col, star := columnRefParts(cr) // rewrite.go
 		for g, aliases := range groups {
 			if qual != "" && !contains(aliases, qual) && qual != g.Name {
 				continue

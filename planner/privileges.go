@@ -2,8 +2,6 @@ package planner
 
 import (
 	"context"
-	"errors"
-	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -563,17 +561,8 @@ func (pc *privCheck) exprs(ctx context.Context, sc *scope, nodes ...*pg_query.No
 
 // columnRef records the columns a reference reads.
 func (pc *privCheck) columnRef(ctx context.Context, cr *pg_query.ColumnRef, sc *scope) error {
-	var names []string
-	star := false
-	for _, f := range cr.Fields {
-		switch x := f.Node.(type) {
-		case *pg_query.Node_String_:
-			names = append(names, x.String_.Sval)
-		case *pg_query.Node_AStar:
-			star = true
-		}
-	}
-	if star && len(names) == 0 {
+	qual, col, star := columnRefParts(cr) // rewrite.go
+	if star && qual == "" {
 		if sc != nil {
 			for _, it := range sc.items {
 				if it.rel != nil {
@@ -583,14 +572,10 @@ func (pc *privCheck) columnRef(ctx context.Context, cr *pg_query.ColumnRef, sc *
 		}
 		return nil
 	}
-	if star || len(names) > 1 {
-		qual := names[len(names)-1]
-		col := ""
-		if !star {
-			qual, col = names[len(names)-2], names[len(names)-1]
-		} else {
-			col = "*"
-		}
+	if star {
+		col = "*"
+	}
+	if qual != "" {
 		for x := sc; x != nil; x = x.parent {
 			for _, it := range x.items {
 				if it.alias == qual {
@@ -603,7 +588,7 @@ func (pc *privCheck) columnRef(ctx context.Context, cr *pg_query.ColumnRef, sc *
 		}
 		return nil
 	}
-	if len(names) == 0 {
+	if col == "" {
 		return nil
 	}
 	// Unqualified: the innermost level whose relations have the column;
@@ -611,7 +596,6 @@ func (pc *privCheck) columnRef(ctx context.Context, cr *pg_query.ColumnRef, sc *
 	// not stop the search, so a name may count against an outer
 	// relation too: it may refuse what PostgreSQL allows, never the
 	// reverse.
-	col := names[0]
 	for x := sc; x != nil; x = x.parent {
 		found, unknown := false, false
 		for _, it := range x.items {
@@ -787,23 +771,14 @@ func (pc *privCheck) resolve(ctx context.Context, rv *pg_query.RangeVar) (*relat
 // first, as DuckDB looks).
 func (pc *privCheck) duckRelation(ctx context.Context, schema, name string) (*duckRel, error) {
 	if !pc.ducked {
-		rows, err := pc.s.conn.Query(ctx, `SELECT schema_name, table_name, false, temporary FROM duckdb_tables() WHERE database_name IN ('featurehouse', 'temp')
+		rows, err := pc.s.conn.QueryAll(ctx, `SELECT schema_name, table_name, false, temporary FROM duckdb_tables() WHERE database_name IN ('featurehouse', 'temp')
 			UNION ALL SELECT schema_name, view_name, true, temporary FROM duckdb_views() WHERE NOT internal AND database_name IN ('featurehouse', 'temp')`)
 		if err != nil {
 			return nil, err
 		}
-		for {
-			r, err := rows.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
+		for _, r := range rows {
 			pc.duck = append(pc.duck, duckRel{schema: r[0].(string), name: r[1].(string), view: r[2].(bool), temp: r[3].(bool)})
 		}
-		rows.Close()
 		pc.ducked = true
 	}
 	find := func(sc string, temp bool) *duckRel {
@@ -847,20 +822,12 @@ func (pc *privCheck) columns(ctx context.Context, rel *relation) ([]string, erro
 		rel.cols = rel.view.Columns
 		return rel.cols, nil
 	}
-	rows, err := pc.s.conn.Query(ctx, `SELECT column_name FROM duckdb_columns() WHERE database_name = 'featurehouse' AND schema_name = ? AND table_name = ? ORDER BY column_index`,
+	rows, err := pc.s.conn.QueryAll(ctx, `SELECT column_name FROM duckdb_columns() WHERE database_name = 'featurehouse' AND schema_name = ? AND table_name = ? ORDER BY column_index`,
 		rel.schema, rel.name)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for {
-		r, err := rows.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	for _, r := range rows {
 		rel.cols = append(rel.cols, r[0].(string))
 	}
 	return rel.cols, nil

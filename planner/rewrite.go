@@ -62,21 +62,7 @@ func (s *Session) checkFeatureStatus(node proto.Message) error {
 	var notices []string
 	seen := map[string]bool{}
 	for _, cr := range sql.ColumnRefs(node) {
-		var name string
-		star := false
-		var qualifier string
-		for i, f := range cr.Fields {
-			switch n := f.Node.(type) {
-			case *pg_query.Node_String_:
-				if i == len(cr.Fields)-1 {
-					name = n.String_.Sval
-				} else {
-					qualifier = n.String_.Sval
-				}
-			case *pg_query.Node_AStar:
-				star = true
-			}
-		}
+		qualifier, name, star := columnRefParts(cr)
 		for g, aliases := range groups {
 			if qualifier != "" && !contains(aliases, qualifier) && qualifier != g.Name {
 				continue
@@ -100,6 +86,25 @@ func (s *Session) checkFeatureStatus(node proto.Message) error {
 		s.notify(&pgerror.Error{Severity: "NOTICE", Code: pgerror.DeprecatedFeature, Message: `feature "` + n + `" is deprecated`})
 	}
 	return nil
+}
+
+// columnRefParts splits a column reference: the relation it is qualified
+// with ("" when none; the last name before the column), the column ("" for
+// `*`) and whether it is `*` or `rel.*`.
+func columnRefParts(cr *pg_query.ColumnRef) (qual, col string, star bool) {
+	for i, f := range cr.Fields {
+		switch n := f.Node.(type) {
+		case *pg_query.Node_String_:
+			if i == len(cr.Fields)-1 {
+				col = n.String_.Sval
+			} else {
+				qual = n.String_.Sval
+			}
+		case *pg_query.Node_AStar:
+			star = true
+		}
+	}
+	return qual, col, star
 }
 
 func contains(list []string, s string) bool {
