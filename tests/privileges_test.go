@@ -221,6 +221,20 @@ func runRoleMatrix(t *testing.T, srv *Server) {
 	if got := QueryStrings(t, su, "SELECT has_table_privilege('nobody', 'people', 'SELECT')"); got[0][0] != "f" {
 		t.Errorf("GRANT without grant option granted: %v", got)
 	}
+	// CREATE TABLE AS stores what its role reads: masked for the analyst.
+	Exec(t, conns["analyst"], `CREATE TEMP TABLE copied AS SELECT user_id, ssn FROM people`)
+	if got := QueryStrings(t, conns["analyst"], `SELECT ssn FROM copied WHERE user_id = 1`); got[0][0] != "xxxxxxx6789" {
+		t.Errorf("CREATE TABLE AS by the analyst stored %v, want the masked value", got)
+	}
+	// ALTER DEFAULT PRIVILEGES reaches feature groups created later.
+	Exec(t, owner, `ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO nobody`)
+	Exec(t, owner, `CREATE FEATURE GROUP later (k BIGINT ENTITY KEY, t TIMESTAMPTZ EVENT TIME, v INTEGER)`)
+	Exec(t, owner, `INSERT INTO later VALUES (1, '2024-01-01', 7)`)
+	if got := QueryStrings(t, conns["nobody"], `SELECT v FROM later`); len(got) != 1 || got[0][0] != "7" {
+		t.Errorf("default privileges on a new feature group: %v", got)
+	}
+	_, err = conns["nobody"].Exec(ctx, `INSERT INTO later VALUES (2, '2024-01-01', 8)`)
+	wantPgErr(t, err, deny, "permission denied for feature group later")
 	// Nothing the refused statements tried was stored.
 	if got := QueryStrings(t, su, "SELECT count(*) FROM people"); got[0][0] != "2" {
 		t.Errorf("rows after the matrix: %v, want 2", got)
