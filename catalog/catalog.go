@@ -29,6 +29,8 @@ type Catalog struct {
 	// gen counts the changes made visible; a prepared statement planned at
 	// an older generation is planned again before it runs.
 	gen atomic.Int64
+	// privGen counts reloads of the privileges (privileges.go).
+	privGen atomic.Int64
 }
 
 // Generation increases with every catalog change made visible.

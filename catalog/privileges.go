@@ -109,7 +109,9 @@ func (c *Catalog) loadPrivileges(ctx context.Context, conn *duckdb.Conn) error {
 }
 
 // ReloadPrivileges reads the privileges and owners again, after a
-// statement changed them, and makes prepared statements check again.
+// statement changed them: statements check their privileges again
+// (PrivilegeGeneration). Plans do not change (an owner recorded for a
+// new table, a default privilege); InvalidatePlans says when they do.
 func (c *Catalog) ReloadPrivileges(ctx context.Context) error {
 	conn, err := c.engine.Connect(ctx)
 	if err != nil {
@@ -119,9 +121,16 @@ func (c *Catalog) ReloadPrivileges(ctx context.Context) error {
 	if err := c.loadPrivileges(ctx, conn); err != nil {
 		return err
 	}
-	c.gen.Add(1)
+	c.privGen.Add(1)
 	return nil
 }
+
+// PrivilegeGeneration increases with every reload of the privileges.
+func (c *Catalog) PrivilegeGeneration() int64 { return c.privGen.Load() }
+
+// InvalidatePlans makes prepared statements plan again: a GRANT or REVOKE
+// may change what a role reads masked (UNMASK), which their plans carry.
+func (c *Catalog) InvalidatePlans() { c.gen.Add(1) }
 
 // Grants lists the grants on an object (all columns).
 func (c *Catalog) Grants(typ, schema, name string) []Grant {

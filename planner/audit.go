@@ -281,19 +281,29 @@ func (s *Session) auditReadCheck(ctx context.Context, q *sql.Query) error {
 	if q == nil || q.Tree == nil || s.p.audit == nil {
 		return nil
 	}
-	reads := false
-	for _, rv := range sql.RangeVars(q.Tree) {
-		if rv.Relname == "audit_log" && rv.Schemaname == "feature_store" {
-			if !s.isSuperuser() {
-				return pgerror.New(pgerror.InsufficientPrivilege, "permission denied for table audit_log")
-			}
-			reads = true
-		}
+	reads, err := s.auditLogRead(q)
+	if err != nil {
+		return err
 	}
 	if reads || strings.Contains(strings.ToLower(q.Text), "feature_usage") {
 		return s.p.audit.flush(ctx)
 	}
 	return nil
+}
+
+// auditLogRead reports whether q reads feature_store.audit_log, which
+// only superusers may.
+func (s *Session) auditLogRead(q *sql.Query) (bool, error) {
+	reads := false
+	for _, rv := range sql.RangeVars(q.Tree) {
+		if rv.Relname == "audit_log" && rv.Schemaname == "feature_store" {
+			if !s.isSuperuser() {
+				return false, pgerror.New(pgerror.InsufficientPrivilege, "permission denied for table audit_log")
+			}
+			reads = true
+		}
+	}
+	return reads, nil
 }
 
 // StartAudit creates the audit log when missing and starts its writer

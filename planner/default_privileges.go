@@ -20,7 +20,7 @@ func (s *Session) defaultPrivilegesPlan(st *pg_query.AlterDefaultPrivilegesStmt)
 		if err := s.alterDefaultPrivileges(ctx, st); err != nil {
 			return "", err
 		}
-		return "ALTER DEFAULT PRIVILEGES", s.privilegesChanged(ctx)
+		return "ALTER DEFAULT PRIVILEGES", s.privilegesChanged(ctx, false)
 	}}
 }
 
@@ -115,5 +115,5 @@ func (s *Session) applyDefaultPrivileges(ctx context.Context, schema, name, owne
 	if err := catalog.ApplyDefaultPrivileges(ctx, s.conn, schema, name, owner, relationPrivileges); err != nil {
 		return err
 	}
-	return s.privilegesChanged(ctx)
+	return s.privilegesChanged(ctx, false)
 }

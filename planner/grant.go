@@ -63,27 +63,37 @@ func (s *Session) grantPlan(q *sql.Query, st *pg_query.GrantStmt) plan {
 		if err := s.grant(ctx, q, st); err != nil {
 			return "", err
 		}
-		return tag, s.privilegesChanged(ctx)
+		return tag, s.privilegesChanged(ctx, true)
 	}}
 }
 
 // privilegesChanged makes a change to privileges or owners visible: now
-// outside a transaction block, at its COMMIT inside one.
-func (s *Session) privilegesChanged(ctx context.Context) error {
+// outside a transaction block, at its COMMIT inside one. plans: the
+// change may alter what prepared statements read masked (GRANT, REVOKE),
+// so they plan again; an owner recorded for a new table does not.
+func (s *Session) privilegesChanged(ctx context.Context, plans bool) error {
 	if s.inBlock() || s.implicit {
 		s.privDirty = true
+		s.privPlans = s.privPlans || plans
 		return nil
+	}
+	if plans {
+		defer s.p.catalog.InvalidatePlans()
 	}
 	return s.p.catalog.ReloadPrivileges(ctx)
 }
 
 // endPrivileges runs at the end of a transaction that changed privileges.
 func (s *Session) endPrivileges(ctx context.Context) {
-	if s.privDirty {
-		s.privDirty = false
-		if err := s.p.catalog.ReloadPrivileges(context.WithoutCancel(ctx)); err != nil {
-			s.p.log.Error("privileges: reload", "err", err)
-		}
+	if !s.privDirty {
+		return
+	}
+	if s.privPlans {
+		defer s.p.catalog.InvalidatePlans()
+	}
+	s.privDirty, s.privPlans = false, false
+	if err := s.p.catalog.ReloadPrivileges(context.WithoutCancel(ctx)); err != nil {
+		s.p.log.Error("privileges: reload", "err", err)
 	}
 }
 
@@ -351,7 +361,7 @@ func (s *Session) relationsIn(ctx context.Context, pc *privCheck, schema, only s
 		seen[v.Schema+"."+v.Name] = true
 	}
 	if only == "" {
-		if _, err := pc.duckRelation(ctx, schema, ""); err != nil {
+		if err := pc.loadDuck(ctx); err != nil {
 			return nil, err
 		}
 		for _, d := range pc.duck {

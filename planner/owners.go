@@ -144,5 +144,5 @@ func (s *Session) applyOwnership(ctx context.Context, oc *ownershipChange) error
 	if err := oc.apply(ctx); err != nil {
 		return err
 	}
-	return s.privilegesChanged(ctx)
+	return s.privilegesChanged(ctx, false)
 }

@@ -189,11 +189,7 @@ func (pc *privCheck) stmt(ctx context.Context, node *pg_query.Node, sc *scope, q
 		return pc.updateStmt(ctx, n.UpdateStmt, sc)
 	case *pg_query.Node_DeleteStmt:
 		st := n.DeleteStmt
-		inner := &scope{parent: sc}
-		if err := pc.with(ctx, st.WithClause, inner); err != nil {
-			return err
-		}
-		rel, err := pc.target(ctx, st.Relation, inner)
+		inner, rel, err := pc.dmlTarget(ctx, st.WithClause, st.Relation, sc)
 		if err != nil || rel == nil {
 			return err
 		}
@@ -607,7 +603,7 @@ func (pc *privCheck) columnRef(ctx context.Context, cr *pg_query.ColumnRef, sc *
 			if err != nil {
 				return err
 			}
-			if containsFold(cols, col) {
+			if contains(cols, col) {
 				pc.need(it.rel, "SELECT", col)
 				found = true
 			}
@@ -619,21 +615,19 @@ func (pc *privCheck) columnRef(ctx context.Context, cr *pg_query.ColumnRef, sc *
 	return nil
 }
 
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// dmlTarget opens an INSERT, UPDATE or DELETE's scope (its WITH
+// clause) and resolves the relation it writes.
+func (pc *privCheck) dmlTarget(ctx context.Context, with *pg_query.WithClause, rv *pg_query.RangeVar, sc *scope) (*scope, *relation, error) {
+	inner := &scope{parent: sc}
+	if err := pc.with(ctx, with, inner); err != nil {
+		return nil, nil, err
 	}
-	return false
+	rel, err := pc.resolve(ctx, rv)
+	return inner, rel, err
 }
 
 func (pc *privCheck) insertStmt(ctx context.Context, st *pg_query.InsertStmt, sc *scope) error {
-	inner := &scope{parent: sc}
-	if err := pc.with(ctx, st.WithClause, inner); err != nil {
-		return err
-	}
-	rel, err := pc.target(ctx, st.Relation, inner)
+	inner, rel, err := pc.dmlTarget(ctx, st.WithClause, st.Relation, sc)
 	if err != nil {
 		return err
 	}
@@ -669,11 +663,7 @@ func (pc *privCheck) insertStmt(ctx context.Context, st *pg_query.InsertStmt, sc
 }
 
 func (pc *privCheck) updateStmt(ctx context.Context, st *pg_query.UpdateStmt, sc *scope) error {
-	inner := &scope{parent: sc}
-	if err := pc.with(ctx, st.WithClause, inner); err != nil {
-		return err
-	}
-	rel, err := pc.target(ctx, st.Relation, inner)
+	inner, rel, err := pc.dmlTarget(ctx, st.WithClause, st.Relation, sc)
 	if err != nil {
 		return err
 	}
@@ -698,14 +688,6 @@ func (pc *privCheck) updateStmt(ctx context.Context, st *pg_query.UpdateStmt, sc
 		}
 	}
 	return pc.exprs(ctx, inner, append(append(deferred, vals...), st.WhereClause, listNode(st.ReturningList))...)
-}
-
-// target resolves the relation an INSERT, UPDATE or DELETE writes.
-func (pc *privCheck) target(ctx context.Context, rv *pg_query.RangeVar, sc *scope) (*relation, error) {
-	if rv == nil {
-		return nil, nil
-	}
-	return pc.resolve(ctx, rv)
 }
 
 func (pc *privCheck) need(rel *relation, priv, col string) {
@@ -770,16 +752,8 @@ func (pc *privCheck) resolve(ctx context.Context, rv *pg_query.RangeVar) (*relat
 // duckRelation finds an ordinary table or view on search_path (temp
 // first, as DuckDB looks).
 func (pc *privCheck) duckRelation(ctx context.Context, schema, name string) (*duckRel, error) {
-	if !pc.ducked {
-		rows, err := pc.s.conn.QueryAll(ctx, `SELECT schema_name, table_name, false, temporary FROM duckdb_tables() WHERE database_name IN ('featurehouse', 'temp')
-			UNION ALL SELECT schema_name, view_name, true, temporary FROM duckdb_views() WHERE NOT internal AND database_name IN ('featurehouse', 'temp')`)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			pc.duck = append(pc.duck, duckRel{schema: r[0].(string), name: r[1].(string), view: r[2].(bool), temp: r[3].(bool)})
-		}
-		pc.ducked = true
+	if err := pc.loadDuck(ctx); err != nil {
+		return nil, err
 	}
 	find := func(sc string, temp bool) *duckRel {
 		for i := range pc.duck {
@@ -802,6 +776,23 @@ func (pc *privCheck) duckRelation(ctx context.Context, schema, name string) (*du
 		}
 	}
 	return nil, nil
+}
+
+// loadDuck lists DuckDB's ordinary tables and views once per check.
+func (pc *privCheck) loadDuck(ctx context.Context) error {
+	if pc.ducked {
+		return nil
+	}
+	rows, err := pc.s.conn.QueryAll(ctx, `SELECT schema_name, table_name, false, temporary FROM duckdb_tables() WHERE database_name IN ('featurehouse', 'temp')
+		UNION ALL SELECT schema_name, view_name, true, temporary FROM duckdb_views() WHERE NOT internal AND database_name IN ('featurehouse', 'temp')`)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		pc.duck = append(pc.duck, duckRel{schema: r[0].(string), name: r[1].(string), view: r[2].(bool), temp: r[3].(bool)})
+	}
+	pc.ducked = true
+	return nil
 }
 
 // columns lists a relation's columns.

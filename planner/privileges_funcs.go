@@ -26,7 +26,7 @@ func (p *Planner) checkPrivilege(role, kind, object, column, privs string) (bool
 		return false, false
 	}
 	pc := s.newPrivCheck(role, 0)
-	any := func(each func(priv string) bool) bool {
+	anyOf := func(each func(priv string) bool) bool {
 		for _, w := range strings.Split(privs, ",") {
 			w = strings.ToUpper(strings.TrimSpace(w))
 			w = strings.TrimSuffix(w, " WITH GRANT OPTION")
@@ -43,11 +43,11 @@ func (p *Planner) checkPrivilege(role, kind, object, column, privs string) (bool
 	switch kind {
 	case "schema":
 		name := unquoteName(object)
-		return any(func(priv string) bool {
+		return anyOf(func(priv string) bool {
 			return publicSchemaDefault(name, priv) || pc.hasObjPriv(catalog.ObjSchema, name, "", s.schemaOwner(name), priv)
 		}), true
 	case "database":
-		return any(func(priv string) bool {
+		return anyOf(func(priv string) bool {
 			return priv == "CONNECT" || priv == "TEMPORARY" ||
 				pc.hasObjPriv(catalog.ObjDatabase, "", duckdb.DatabaseName, p.catalog.BootstrapRole(), priv)
 		}), true
@@ -63,7 +63,7 @@ func (p *Planner) checkPrivilege(role, kind, object, column, privs string) (bool
 		if p.catalog.Role(target) == nil {
 			return false, false
 		}
-		return any(func(mode string) bool {
+		return anyOf(func(mode string) bool {
 			return p.catalog.IsMemberOf(role, target, mode == "USAGE")
 		}), true
 	}
@@ -71,7 +71,7 @@ func (p *Planner) checkPrivilege(role, kind, object, column, privs string) (bool
 	if rel == nil {
 		return false, false
 	}
-	return any(func(priv string) bool {
+	return anyOf(func(priv string) bool {
 		switch kind {
 		case "column":
 			return pc.relPriv(rel, priv, column)

@@ -27,11 +27,9 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 	}
 	switch st := parsed.(type) {
 	case *sql.Query:
-		// Planned statements were locked down when planned; a prepared
-		// one may now run as another role (SET ROLE).
-		if err := s.lockdown(st); err != nil {
-			return err
-		}
+		// The lockdown, pg_authid and the audit log are checked when the
+		// statement is planned, and a prepared one is planned again when it
+		// runs as another role (replan.go).
 		return s.authorize(ctx, st)
 	case *sql.CreateFeatureGroup:
 		if err := s.mayGiveTo(role, st.Options["owner"]); err != nil {
@@ -109,18 +107,18 @@ func (s *Session) authorizeStatement(ctx context.Context, parsed sql.Statement) 
 }
 
 // authorized runs authorizeStatement unless this statement passed it for
-// the same role at the same catalog generation (grants, owners and
-// roles bump it).
+// the same role at the same catalog and privilege generations (roles,
+// grants and owners bump them).
 func (st *Statement) authorized(ctx context.Context) error {
 	s := st.s
-	role, gen := s.currentRole(), s.p.catalog.Generation()
-	if st.authRole == role && st.authGen == gen && role != "" {
+	role, gen, pgen := s.currentRole(), s.p.catalog.Generation(), s.p.catalog.PrivilegeGeneration()
+	if st.authRole == role && st.authGen == gen && st.authPrivGen == pgen && role != "" {
 		return nil
 	}
 	if err := s.authorizeStatement(ctx, st.parsed); err != nil {
 		return err
 	}
-	st.authRole, st.authGen = role, gen
+	st.authRole, st.authGen, st.authPrivGen = role, gen, pgen
 	return nil
 }
 

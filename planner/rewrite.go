@@ -168,12 +168,9 @@ func (s *Session) asOfEdits(ctx context.Context, q *sql.Query) ([]edit, error) {
 		if alias == "" {
 			alias = a.Relation.Name
 		}
-		rows := asOfKnownSQL(g, expr, a.KnownAt)
-		if masks := s.maskedFeatures(g); len(masks) > 0 { // masking.go
-			layout := g.Layout()
-			rows = strings.Replace(rows, " FROM "+layout.AllRowsView()+" ", " FROM "+maskedRelationSQL(g, masks, layout.AllRowsView())+" ", 1)
-		}
-		edits = append(edits, edit{start: a.Start, end: a.End, text: "(" + rows + ") AS " + quoteIdent(alias)})
+		layout := g.Layout()
+		from := maskedRelationSQL(g, s.maskedFeatures(g), layout.AllRowsView()) // masking.go
+		edits = append(edits, edit{start: a.Start, end: a.End, text: "(" + asOfRowsSQL(g, from, expr, a.KnownAt) + ") AS " + quoteIdent(alias)})
 	}
 	if len(pits) > 0 {
 		pe, err := pitEdits(q, pits)
@@ -200,6 +197,12 @@ func asOfSQL(g *catalog.Group, expr string) string { return asOfKnownSQL(g, expr
 // written by knownAt ("": all rows).
 func asOfKnownSQL(g *catalog.Group, expr, knownAt string) string {
 	layout := g.Layout()
+	return asOfRowsSQL(g, layout.AllRowsView(), expr, knownAt)
+}
+
+// asOfRowsSQL is asOfKnownSQL over from, a relation with the group's
+// columns and hidden columns (its all-rows view, or that view masked).
+func asOfRowsSQL(g *catalog.Group, from, expr, knownAt string) string {
 	et := g.EventTime()
 	etq := quoteIdent(et.Name)
 	t := "CAST((" + expr + ") AS " + et.DuckDBType + ")"
@@ -220,7 +223,7 @@ func asOfKnownSQL(g *catalog.Group, expr, knownAt string) string {
 	if knownAt != "" {
 		where += " AND " + duckdb.WrittenAtColumn + " <= CAST((" + knownAt + ") AS TIMESTAMPTZ)"
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM " + layout.AllRowsView() + " WHERE " + where +
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + from + " WHERE " + where +
 		" QUALIFY row_number() OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + etq + " DESC, " + duckdb.SeqColumn + " DESC) = 1"
 }
 

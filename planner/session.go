@@ -46,6 +46,7 @@ type Session struct {
 	pendingOnline []onlineOp             // online changes of the open transaction, applied at COMMIT
 	onlineMissed  []*catalog.Group       // groups whose transaction writes could not be read for the online store
 	privDirty     bool                   // the transaction changed privileges or owners (grant.go)
+	privPlans     bool                   // ... in a way plans depend on (GRANT, REVOKE)
 	sqlPrepared   map[string]sqlPrepared // SQL-level PREPARE name → query (privileges_stmt.go)
 }
 

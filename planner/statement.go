@@ -38,8 +38,9 @@ type Statement struct {
 	gen          int64 // catalog generation the plan was made at (replan.go)
 	// authRole and authGen: the role and catalog generation the
 	// privileges were last checked for (privileges_stmt.go).
-	authRole string
-	authGen  int64
+	authRole    string
+	authGen     int64
+	authPrivGen int64
 	// audited: the features the statement reads and writes, for the
 	// audit log, worked out once per catalog generation.
 	auditRead, auditWritten []string

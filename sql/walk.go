@@ -40,8 +40,12 @@ func walk(m protoreflect.Message, visit func(proto.Message) bool) {
 		}
 		return true
 	})
-	if len(fields) > 1 {
-		sort.Slice(fields, func(i, j int) bool { return fields[i].Index() < fields[j].Index() })
+	// Few fields each: an insertion sort, without sort.Slice's allocation
+	// on a path every statement takes.
+	for i := 1; i < len(fields); i++ {
+		for j := i; j > 0 && fields[j].Index() < fields[j-1].Index(); j-- {
+			fields[j], fields[j-1] = fields[j-1], fields[j]
+		}
 	}
 	for _, fd := range fields {
 		v := m.Get(fd)

@@ -218,6 +218,18 @@ func runRoleMatrix(t *testing.T, srv *Server) {
 	err = su.QueryRow(ctx, "ssn1", int64(1)).Scan(&s)
 	wantPgErr(t, err, deny, "")
 	Exec(t, su, "RESET ROLE")
+	// The superuser-only tables too: a statement prepared by the superuser
+	// is refused once it runs as another role.
+	for name, q := range map[string]string{"audit1": `SELECT count(*) FROM feature_store.audit_log`, "authid1": `SELECT count(*) FROM pg_authid`} {
+		if _, err := su.Prepare(ctx, name, q); err != nil {
+			t.Fatal(err)
+		}
+		Exec(t, su, "SET ROLE analyst")
+		var n int64
+		err = su.QueryRow(ctx, name, pgx.QueryExecModeCacheStatement).Scan(&n)
+		wantPgErr(t, err, deny, "")
+		Exec(t, su, "RESET ROLE")
+	}
 	if got := QueryStrings(t, su, "SELECT has_table_privilege('nobody', 'people', 'SELECT')"); got[0][0] != "f" {
 		t.Errorf("GRANT without grant option granted: %v", got)
 	}
